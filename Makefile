@@ -1,0 +1,65 @@
+# Khoá học mạng nơ-ron — hai lệnh chính: `make lab` (mở khoá học) và `make test` (chạy mọi kiểm thử).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# BLAS một luồng: nhanh hơn nhiều với ma trận cỡ bài giảng, và không tranh CPU khi chạy song song.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+PYTEST_WORKERS ?= 2
+# Gói hệ thống mà kiểm thử cần: từ điển chính tả tiếng Việt và trình duyệt cho kiểm thử giao diện.
+SYS_PACKAGES := hunspell hunspell-vi chromium
+NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
+PORT ?= 8866
+
+.PHONY: help setup lab test lint format sysdeps bench demo clean grade-build grade-check grade-autograde grade-feedback grade-export validate
+
+help:
+	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
+	@echo "make test   — cài đặt (nếu cần) rồi chạy ruff + toàn bộ kiểm thử"
+	@echo "make bench  — đo tốc độ nblib so với torch.nn và vòng lặp numpy viết tay"
+	@echo "make demo NB=lectures/<bài>.ipynb — trình chiếu một bài bằng Voilà"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" lectures/README.md
+
+sysdeps:
+	@missing=""; for p in $(SYS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Cài gói hệ thống:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Thiếu gói hệ thống:$$missing — hãy chạy: sudo apt-get install$$missing"; \
+	  fi; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check nblib grading tests bench
+	$(BIN)/ruff format --check nblib grading tests bench
+
+format: setup
+	$(BIN)/ruff format nblib grading tests bench
+	$(BIN)/ruff check --fix nblib grading tests bench
+
+test: setup sysdeps lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q
+
+bench: setup
+	$(BIN)/python bench/bench_train.py
+
+demo: setup
+	$(BIN)/voila --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 "$(NB)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .grading-workspace test-artifacts

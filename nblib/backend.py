@@ -1,0 +1,190 @@
+"""Chọn backend tính toán: numpy trên CPU, hoặc torch (CPU/GPU).
+
+Mọi hàm của nblib nhận mảng numpy hoặc tensor torch (trên bất kỳ thiết bị nào) và trả về cùng loại,
+nhờ chuẩn Array API (thư viện ``array-api-compat``): mỗi công thức chỉ được viết một lần.
+
+Backend chỉ quyết định *nơi dữ liệu và tham số mới được tạo ra* (``asarray``, khởi tạo trọng số,
+mô hình ``MLP``):
+
+- ``"auto"`` (mặc định): torch trên GPU khi ``torch.cuda.is_available()``, ngược lại numpy trên CPU
+  (với mạng cỡ bài giảng, numpy trên CPU nhanh hơn torch trên CPU);
+- ``"numpy"``, ``"torch"`` (torch trên CPU), ``"cuda"`` (torch trên GPU);
+- chọn bằng biến môi trường ``NBLIB_BACKEND`` hoặc hàm ``set_backend``.
+
+Số ngẫu nhiên luôn được sinh bằng ``numpy.random.Generator`` có hạt giống (seed) rồi mới chuyển sang
+backend, nên cùng một seed cho cùng kết quả trên mọi backend.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from array_api_compat import array_namespace, device, is_torch_array
+
+_VALID = ("auto", "numpy", "torch", "cuda")
+
+
+def limit_blas_threads(n=None):
+    """Giới hạn số luồng của BLAS (OpenBLAS/MKL) mà numpy dùng; mặc định 1 (biến ``NBLIB_BLAS_THREADS``).
+
+    Với ma trận cỡ bài giảng, BLAS đa luồng chậm hơn hẳn (có lúc hàng trăm lần khi máy đang bận) vì
+    chi phí đồng bộ giữa các luồng lớn hơn phép nhân. Gọi ``limit_blas_threads(0)`` để bỏ giới hạn.
+    """
+    n = int(os.environ.get("NBLIB_BLAS_THREADS", "1") if n is None else n)
+    if n <= 0:
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl đi kèm scikit-learn
+        return None
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+_state = {"name": None}
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch là phụ thuộc bắt buộc
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def _resolve(name: str) -> str:
+    name = str(name).strip().lower()
+    if name not in _VALID:
+        raise ValueError(
+            f"Backend không hợp lệ: {name!r}. Các giá trị hợp lệ: {', '.join(_VALID)}."
+        )
+    if name == "auto":
+        return "cuda" if _cuda_available() else "numpy"
+    if name == "cuda" and not _cuda_available():
+        raise ValueError(
+            "Backend 'cuda' được yêu cầu nhưng máy này không có GPU CUDA "
+            "(torch.cuda.is_available() trả về False). Hãy dùng 'auto', 'numpy' hoặc 'torch'."
+        )
+    return name
+
+
+def set_backend(name: str = "auto") -> str:
+    """Đặt backend ("auto", "numpy", "torch", "cuda") và trả về tên backend thực sự được dùng."""
+    _state["name"] = _resolve(name)
+    return _state["name"]
+
+
+def get_backend() -> str:
+    """Tên backend hiện tại: "numpy", "torch" hoặc "cuda"."""
+    if _state["name"] is None:
+        set_backend(os.environ.get("NBLIB_BACKEND", "auto"))
+    return _state["name"]
+
+
+def default_dtype():
+    """Kiểu số thực mặc định: float64 trên CPU (chính xác cho kiểm tra gradient), float32 trên GPU."""
+    name = get_backend()
+    if name == "numpy":
+        return np.float64
+    import torch
+
+    return torch.float32 if name == "cuda" else torch.float64
+
+
+def describe() -> str:
+    """Mô tả backend hiện tại trong một dòng."""
+    name = get_backend()
+    dtype = str(default_dtype()).replace("torch.", "").replace("<class 'numpy.", "").rstrip("'>")
+    where = {"numpy": "numpy, CPU", "torch": "torch, CPU", "cuda": "torch, GPU CUDA"}[name]
+    if name == "cuda":
+        import torch
+
+        where += f" ({torch.cuda.get_device_name(0)})"
+    return f"Backend của nblib: {name} ({where}, {dtype})"
+
+
+def print_backend() -> None:
+    """In backend hiện tại (mỗi notebook gọi một lần ở đầu)."""
+    print(describe())
+
+
+def namespace(*arrays):
+    """Không gian tên Array API (numpy hoặc torch) của các mảng đầu vào."""
+    return array_namespace(*arrays)
+
+
+def asarray(x, dtype=None, like=None):
+    """Chuyển ``x`` thành mảng của backend hiện tại (hoặc cùng loại, cùng thiết bị với ``like``)."""
+    if like is not None:
+        if is_torch_array(like):
+            import torch
+
+            src = x if is_torch_array(x) else np.asarray(to_numpy(x))
+            return torch.as_tensor(src, dtype=dtype or like.dtype, device=like.device)
+        return np.asarray(to_numpy(x), dtype=dtype or like.dtype)
+    name = get_backend()
+    if name == "numpy":
+        return np.asarray(to_numpy(x), dtype=dtype or default_dtype())
+    import torch
+
+    dev = "cuda" if name == "cuda" else "cpu"
+    if is_torch_array(x):
+        return x.to(device=dev, dtype=dtype or default_dtype())
+    return torch.as_tensor(np.asarray(x), dtype=dtype or default_dtype(), device=dev)
+
+
+def asarray_labels(y, like=None):
+    """Nhãn nguyên (m,) trên cùng backend/thiết bị với ``like`` (hoặc backend hiện tại)."""
+    if like is not None and is_torch_array(like):
+        import torch
+
+        return torch.as_tensor(to_numpy(y).astype(np.int64), device=like.device)
+    if like is None and get_backend() != "numpy":
+        import torch
+
+        dev = "cuda" if get_backend() == "cuda" else "cpu"
+        return torch.as_tensor(to_numpy(y).astype(np.int64), device=dev)
+    return np.asarray(to_numpy(y)).astype(np.int64)
+
+
+def to_numpy(x):
+    """Chuyển mảng numpy/tensor torch (mọi thiết bị) về ``numpy.ndarray``."""
+    if is_torch_array(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def to_float(x) -> float:
+    """Giá trị số thực Python của một mảng 0 chiều (numpy hoặc torch)."""
+    if is_torch_array(x):
+        return float(x.detach().cpu().item())
+    return float(x)
+
+
+def rng(seed=0) -> np.random.Generator:
+    """Bộ sinh số ngẫu nhiên numpy có hạt giống (dùng chung cho mọi backend)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def random_like(generator: np.random.Generator, x):
+    """Mảng số ngẫu nhiên đều trên [0, 1) cùng hình dạng, loại và thiết bị với ``x``."""
+    return asarray(generator.random(tuple(x.shape)), like=x)
+
+
+__all__ = [
+    "set_backend",
+    "get_backend",
+    "default_dtype",
+    "describe",
+    "print_backend",
+    "namespace",
+    "asarray",
+    "asarray_labels",
+    "to_numpy",
+    "to_float",
+    "rng",
+    "random_like",
+    "device",
+]

@@ -1,0 +1,182 @@
+"""Mạng nơ-ron nhiều tầng (MLP) ghép từ các tầng của ``nblib.layers``.
+
+Mỗi tầng ẩn: dense → (batch norm) → kích hoạt → (dropout). Tầng ra: dense → softmax / sigmoid / tuyến
+tính, với hàm mất mát tương ứng: entropy chéo, entropy chéo nhị phân, MSE. Điều chuẩn L2 thêm
+λ/(2m)·Σ‖W[l]‖²_F vào chi phí và (λ/m)·W[l] vào gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from . import activations, backend, layers, losses, validate
+from . import init as init_mod
+
+OUTPUTS = ("softmax", "sigmoid", "linear")
+
+
+class MLP:
+    """MLP với ``layer_dims`` = [n_x, n1, …, n_y].
+
+    Tham số: ``activation`` (tên hoặc danh sách cho từng tầng ẩn), ``output`` ("softmax", "sigmoid",
+    "linear"), ``init`` ("he", "xavier", "zeros" hoặc hệ số scale), ``lambd`` (λ của L2),
+    ``keep_prob`` (dropout trên các tầng ẩn), ``batchnorm`` (chuẩn hoá theo batch trước kích hoạt),
+    ``seed``. Trọng số nằm trong ``self.params`` ("W1", "b1", …, và "gamma1", "beta1" khi có batch norm).
+    """
+
+    def __init__(
+        self,
+        layer_dims,
+        activation="relu",
+        output="softmax",
+        init="he",
+        lambd=0.0,
+        keep_prob=1.0,
+        batchnorm=False,
+        seed=0,
+    ):
+        self.layer_dims = [int(n) for n in layer_dims]
+        self.L = len(self.layer_dims) - 1
+        hidden = self.L - 1
+        acts = [activation] * hidden if isinstance(activation, str) else list(activation)
+        if len(acts) != hidden:
+            raise ValueError(
+                f"Cần {hidden} hàm kích hoạt cho {hidden} tầng ẩn, nhận được {len(acts)}: {acts}."
+            )
+        for a in acts:
+            activations.get(a)
+        self.activations = acts
+        self.output = validate.choice("output (tầng đầu ra)", output, OUTPUTS)
+        if output == "sigmoid" and self.layer_dims[-1] != 1:
+            raise ValueError(
+                f"Đầu ra sigmoid cần đúng 1 nơ-ron ở tầng ra, nhận được {self.layer_dims[-1]}."
+            )
+        self.lambd = validate.non_negative("lambd (λ của điều chuẩn L2)", lambd)
+        self.keep_prob = validate.keep_prob(keep_prob)
+        self.batchnorm = bool(batchnorm)
+        self.params = init_mod.init_params(self.layer_dims, init, seed)
+        if self.batchnorm:
+            for l in range(1, self.L):
+                n = self.layer_dims[l]
+                self.params[f"gamma{l}"] = backend.asarray(np.ones((n, 1)))
+                self.params[f"beta{l}"] = backend.asarray(np.zeros((n, 1)))
+        self.bn_state = {l: {} for l in range(1, self.L)}
+        self._rng = backend.rng(seed + 1)
+
+    # ----- truyền thuận -----
+    def _input(self, X):
+        validate.array("X", X, ndim=2)
+        W1 = self.params["W1"]
+        X = backend.asarray(X, like=W1)
+        if X.shape[0] != self.layer_dims[0]:
+            raise ValueError(
+                f"Hình dạng không khớp: X có hình dạng {tuple(X.shape)} nhưng mạng cần "
+                f"{self.layer_dims[0]} đặc trưng ở tầng đầu vào (X phải có hình dạng "
+                f"({self.layer_dims[0]}, m), mỗi cột là một mẫu)."
+            )
+        return validate.finite("X", X)
+
+    def _scores(self, X, train):
+        p = self.params
+        A, caches = X, []
+        for l in range(1, self.L):
+            Z, c_dense = layers.dense_forward(A, p[f"W{l}"], p[f"b{l}"])
+            c_bn = None
+            if self.batchnorm:
+                Z, c_bn = layers.batchnorm_forward(
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], self.bn_state[l], train=train
+                )
+            A, c_act = layers.activation_forward(Z, self.activations[l - 1])
+            A, c_drop = layers.dropout_forward(A, self.keep_prob, train=train, rng=self._rng)
+            caches.append((c_dense, c_bn, c_act, c_drop))
+        ZL, c_out = layers.dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"])
+        caches.append(c_out)
+        return ZL, caches
+
+    def _output(self, scores):
+        if self.output == "softmax":
+            return activations.softmax(scores, axis=0)
+        if self.output == "sigmoid":
+            return activations.sigmoid(scores)
+        return scores
+
+    def forward(self, X, train=False):
+        """Truyền thuận. Trả về (đầu ra: xác suất hoặc giá trị tuyến tính, caches)."""
+        scores, caches = self._scores(self._input(X), train)
+        return self._output(scores), caches
+
+    # ----- mất mát và gradient -----
+    def _loss_grads_scores(self, X, y, train=True):
+        X = self._input(X)
+        m = X.shape[1]
+        scores, caches = self._scores(X, train)
+        if self.output == "softmax":
+            loss, dZ = losses.softmax_cross_entropy(scores, y)
+        elif self.output == "sigmoid":
+            loss, dZ = losses.sigmoid_cross_entropy(scores, y)
+        else:
+            loss, dZ = losses.mse(scores, y)
+        p, grads = self.params, {}
+        if self.lambd:
+            xp = array_namespace(X)
+            sq = sum(backend.to_float(xp.sum(p[f"W{l}"] ** 2)) for l in range(1, self.L + 1))
+            loss += self.lambd / (2 * m) * sq
+        dA, grads[f"W{self.L}"], grads[f"b{self.L}"] = layers.dense_backward(dZ, caches[-1])
+        for l in range(self.L - 1, 0, -1):
+            c_dense, c_bn, c_act, c_drop = caches[l - 1]
+            dA = layers.dropout_backward(dA, c_drop)
+            dZ = layers.activation_backward(dA, c_act)
+            if self.batchnorm:
+                dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = layers.batchnorm_backward(dZ, c_bn)
+            dA, grads[f"W{l}"], grads[f"b{l}"] = layers.dense_backward(dZ, c_dense)
+        if self.lambd:
+            for l in range(1, self.L + 1):
+                grads[f"W{l}"] = grads[f"W{l}"] + (self.lambd / m) * p[f"W{l}"]
+        return loss, grads, scores
+
+    def loss_and_grads(self, X, y, train=True):
+        """Chi phí (kể cả số hạng L2) và gradient theo mọi tham số (cùng khoá với ``self.params``)."""
+        loss, grads, _ = self._loss_grads_scores(X, y, train)
+        return loss, grads
+
+    # ----- dự đoán -----
+    def predict_proba(self, X):
+        """Xác suất dự đoán (chế độ kiểm tra: không dropout, batch norm dùng trung bình trượt)."""
+        return self.forward(X, train=False)[0]
+
+    def predict(self, X):
+        """Nhãn dự đoán (m,) cho phân loại, hoặc giá trị dự đoán cho đầu ra tuyến tính."""
+        return labels_from_scores(self._scores(self._input(X), False)[0], self.output)
+
+    def accuracy(self, X, y):
+        """Tỉ lệ dự đoán đúng, số thực trong [0, 1]."""
+        pred = backend.to_numpy(self.predict(X))
+        return float(np.mean(pred == backend.to_numpy(y).reshape(pred.shape)))
+
+    def hidden_activations(self, X):
+        """Kích hoạt (sau hàm kích hoạt) của từng tầng ẩn, dạng mảng numpy, ở chế độ kiểm tra."""
+        X = self._input(X)
+        _, caches = self._scores(X, train=False)
+        out = []
+        for c_dense, _, _, _ in caches[1:-1]:
+            out.append(backend.to_numpy(c_dense[0]))
+        out.append(backend.to_numpy(caches[-1][0]))
+        return out
+
+    def __repr__(self):
+        return (
+            f"MLP(layer_dims={self.layer_dims}, activation={self.activations}, "
+            f"output={self.output!r}, lambd={self.lambd}, keep_prob={self.keep_prob}, "
+            f"batchnorm={self.batchnorm})"
+        )
+
+
+def labels_from_scores(scores, output):
+    """Nhãn từ điểm số của tầng ra: argmax (softmax), ngưỡng 0 của logit (sigmoid)."""
+    xp = array_namespace(scores)
+    if output == "softmax":
+        return xp.argmax(scores, axis=0)
+    if output == "sigmoid":
+        return xp.astype(scores[0, :] > 0, xp.int64)
+    return scores

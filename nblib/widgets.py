@@ -1,0 +1,269 @@
+"""Khối xây dựng cho mọi bản demo tương tác trong bài giảng.
+
+``Demo`` gồm: các điều khiển (thanh trượt, danh sách chọn), một hình vẽ được tạo *một lần* rồi cập nhật
+tại chỗ (với ipympl trong JupyterLab/Voilà: ``draw_idle``, không nhấp nháy, không nhân đôi hình), kết
+quả tính toán được lưu đệm theo từng bộ giá trị, và một dòng trạng thái nói "phân kỳ" thay vì in lỗi
+hay hàng loạt cảnh báo. ``demo.update(**giá_trị)`` gọi được cả khi không có giao diện (kiểm thử).
+
+Ví dụ::
+
+    def compute(lr):
+        model = MLP([2, 16, 2]); return train(model, X, y, lr=lr, epochs=50)
+
+    def setup(demo):
+        (demo.line,) = demo.axes[0].plot([], [])
+
+    def draw(demo, hist, values):
+        demo.line.set_data(range(len(hist["loss"])), hist["loss"])
+        demo.axes[0].relim(); demo.axes[0].autoscale_view()
+        return hist["message"] if hist["status"] != "ok" else ""
+
+    demo = Demo({"lr": log_slider("Tốc độ học α", 1e-4, 10, 0.1)}, compute, draw, setup)
+    demo  # hiển thị
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import warnings
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def log_slider(description, min, max, value, steps_per_decade=10, readout_format=".2e"):
+    """Thanh trượt theo thang log10 (cho tốc độ học α, hệ số khởi tạo, λ…), cập nhật khi thả chuột."""
+    return W.FloatLogSlider(
+        value=value,
+        base=10,
+        min=math.log10(min),
+        max=math.log10(max),
+        step=1.0 / steps_per_decade,
+        description=description,
+        readout_format=readout_format,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="420px"),
+    )
+
+
+def slider(description, min, max, value, step=None, readout_format=".3g"):
+    """Thanh trượt tuyến tính (ví dụ keep_prob, γ), cập nhật khi thả chuột."""
+    return W.FloatSlider(
+        value=value,
+        min=min,
+        max=max,
+        step=step or (max - min) / 100,
+        description=description,
+        readout_format=readout_format,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=W.Layout(width="420px"),
+    )
+
+
+def int_slider(description, min, max, value, step=1):
+    """Thanh trượt số nguyên (ví dụ số tầng, số epoch), cập nhật khi thả chuột."""
+    return W.IntSlider(
+        value=value,
+        min=min,
+        max=max,
+        step=step,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+    )
+
+
+def dropdown(description, options, value=None):
+    """Danh sách chọn (ví dụ hàm kích hoạt, thuật toán tối ưu)."""
+    options = list(options)
+    return W.Dropdown(
+        options=options,
+        value=value
+        if value is not None
+        else (options[0][1] if isinstance(options[0], tuple) else options[0]),
+        description=description,
+        style={"description_width": "initial"},
+    )
+
+
+def _in_kernel():
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    except ImportError:  # pragma: no cover
+        return False
+    return ip is not None and hasattr(ip, "kernel")
+
+
+def _make_figure(nrows, ncols, figsize, **kw):
+    """Tạo hình: canvas ipympl (widget, cập nhật tại chỗ) khi chạy trong kernel Jupyter, nếu không thì
+    canvas Agg thường (không cần giao diện). ``NBLIB_FIGURES=inline`` ép dùng ảnh PNG tĩnh."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    mode = os.environ.get("NBLIB_FIGURES", "widget")
+    if mode == "widget" and _in_kernel():
+        try:
+            from ipympl.backend_nbagg import Canvas, FigureManager
+
+            canvas = Canvas(fig)
+            canvas.header_visible = False
+            canvas.footer_visible = False
+            canvas.toolbar_visible = False
+            canvas.resizable = False
+            FigureManager(canvas, 0)
+            axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+            return fig, list(axes.ravel()), True
+        except Exception:  # ipympl không dùng được: quay về ảnh tĩnh
+            fig = Figure(figsize=figsize, layout="constrained")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, list(axes.ravel()), False
+
+
+def has_nonfinite(result):
+    """True nếu ``result`` (số, mảng, dict lịch sử…) chứa NaN/vô cực hoặc có trạng thái "phân kỳ"."""
+    if isinstance(result, dict):
+        if result.get("status") == "phân kỳ":
+            return True
+        return any(has_nonfinite(v) for v in result.values())
+    if isinstance(result, (list, tuple)):
+        return any(has_nonfinite(v) for v in result)
+    if isinstance(result, (float, int, np.ndarray, np.generic)):
+        return not bool(np.all(np.isfinite(np.asarray(result, dtype=float))))
+    return False
+
+
+class Demo:
+    """Bản demo tương tác: điều khiển + hình vẽ cập nhật tại chỗ + dòng trạng thái.
+
+    - ``controls``: dict tên → widget (tên là tham số của ``compute``).
+    - ``compute(**values)``: phần tính toán nặng; kết quả được lưu đệm theo bộ giá trị.
+    - ``setup(demo)``: tạo các đối tượng vẽ một lần (tuỳ chọn).
+    - ``draw(demo, result, values)``: cập nhật các đối tượng vẽ tại chỗ; có thể trả về một câu trạng thái.
+    """
+
+    def __init__(
+        self,
+        controls,
+        compute,
+        draw,
+        setup=None,
+        nrows=1,
+        ncols=1,
+        figsize=(8, 4),
+        title=None,
+        cache=True,
+        **subplot_kw,
+    ):
+        self.controls = dict(controls)
+        self.compute = compute
+        self.draw = draw
+        self.cache = {} if cache else None
+        self.redraws = 0
+        self.last_error = None
+        self.status = W.HTML(value="")
+        self.fig, self.axes, self._widget_canvas = _make_figure(nrows, ncols, figsize, **subplot_kw)
+        if title:
+            self.fig.suptitle(title)
+        self._output = None if self._widget_canvas else W.Output()
+        self.values = {name: w.value for name, w in self.controls.items()}
+        self._syncing = False
+        if setup is not None:
+            setup(self)
+        for w in self.controls.values():
+            w.observe(self._on_change, names="value")
+        self.update()
+
+    # ----- cập nhật -----
+    def _on_change(self, _change):
+        if not self._syncing:
+            self.update(**{name: w.value for name, w in self.controls.items()})
+
+    def _key(self):
+        return tuple(sorted((k, repr(v)) for k, v in self.values.items()))
+
+    def update(self, **values):
+        """Đặt giá trị mới (các khoá là tên điều khiển), tính (hoặc lấy từ bộ đệm) rồi vẽ lại tại chỗ.
+
+        Không bao giờ ném ngoại lệ: lỗi và kết quả phân kỳ hiện trong ``demo.status``.
+        Trả về kết quả của ``compute`` (hoặc None nếu có lỗi).
+        """
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(
+                f"Không có điều khiển tên {sorted(unknown)}; các tên hợp lệ: {sorted(self.controls)}."
+            )
+        self.values.update(values)
+        self._syncing = True
+        try:
+            for name, v in values.items():
+                if self.controls[name].value != v:
+                    self.controls[name].value = v
+        finally:
+            self._syncing = False
+        self.values = {name: w.value for name, w in self.controls.items()}
+        key = self._key()
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                if self.cache is not None and key in self.cache:
+                    result = self.cache[key]
+                else:
+                    result = self.compute(**self.values)
+                    if self.cache is not None:
+                        self.cache[key] = result
+                message = self.draw(self, result, dict(self.values))
+        except Exception as exc:  # hiện lỗi gọn trong dòng trạng thái, không in traceback
+            self.last_error = exc
+            self._set_status(f"Lỗi: {exc}", "#b00020")
+            return None
+        self.last_error = None
+        if message:
+            diverged = "phân kỳ" in str(message).lower()
+            self._set_status(str(message), "#b00020" if diverged else "#333")
+        elif has_nonfinite(result):
+            self._set_status("Kết quả phân kỳ (NaN hoặc vô cực): hãy giảm tốc độ học.", "#b00020")
+        else:
+            self._set_status("", "#333")
+        self.redraws += 1
+        self._refresh()
+        return result
+
+    def _set_status(self, text, color):
+        self.status.value = (
+            f"<span style='color:{color}'>{html.escape(text)}</span>" if text else ""
+        )
+
+    def _refresh(self):
+        if self._widget_canvas:
+            self.fig.canvas.draw_idle()
+        elif self._output is not None and _in_kernel():
+            from IPython.display import clear_output, display
+
+            with self._output:
+                clear_output(wait=True)
+                display(self.fig)
+        else:
+            self.fig.canvas.draw()
+
+    # ----- hiển thị -----
+    def widget(self):
+        """Hộp widget gồm các điều khiển, hình vẽ và dòng trạng thái."""
+        figure = self.fig.canvas if self._widget_canvas else self._output
+        return W.VBox([W.VBox(list(self.controls.values())), figure, self.status])
+
+    def show(self):
+        """Hiển thị bản demo trong notebook."""
+        from IPython.display import display
+
+        display(self.widget())
+
+    def _ipython_display_(self):
+        self.show()

@@ -1,0 +1,114 @@
+"""Tiện ích kiểm thử dùng chung: thực thi notebook (một lần cho mỗi bộ ô bổ sung) và lấy kết quả."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import warnings
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+_CACHE: dict = {}
+
+_DUMP = """
+import json as _json
+def _tojson(v):
+    try:
+        import numpy as _np
+        if isinstance(v, _np.ndarray):
+            return v.tolist()
+        if isinstance(v, _np.generic):
+            return v.item()
+    except Exception:
+        pass
+    if hasattr(v, "detach"):
+        return v.detach().cpu().tolist()
+    if isinstance(v, dict):
+        return {str(k): _tojson(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_tojson(x) for x in v]
+    return v
+print("__TEST_RESULTS__" + _json.dumps(_tojson(globals().get("__test_results__", {}))))
+"""
+
+
+def run_notebook(path, extra_cells=(), timeout=600):
+    """Thực thi notebook `path` (tương đối với gốc repo) bằng nbclient, rồi các ô `extra_cells`.
+
+    Các ô bổ sung có thể ghi vào dict `__test_results__` (đã có sẵn, rỗng); hàm trả về
+    `(nb, results)` với `results` là dict đó sau khi chuyển sang JSON (mảng -> list).
+    Kết quả được lưu đệm theo (path, extra_cells) trong một phiên pytest.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    key = (str(path), tuple(extra_cells))
+    if key in _CACHE:
+        return _CACHE[key]
+    full = ROOT / path
+    nb = nbformat.read(full, as_version=4)
+    n_orig = len(nb.cells)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("__test_results__ = {}"))
+    for src in extra_cells:
+        nb.cells.append(nbformat.v4.new_code_cell(src))
+    nb.cells.append(nbformat.v4.new_code_cell(_DUMP))
+    env_backup = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            client = NotebookClient(
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(full.parent)}},
+            )
+            client.execute()
+    finally:
+        if env_backup is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_backup
+    results = {}
+    for out in nb.cells[-1].get("outputs", []):
+        text = out.get("text", "")
+        if "__TEST_RESULTS__" in text:
+            results = json.loads(text.split("__TEST_RESULTS__", 1)[1])
+    nb.cells = nb.cells[1 : 1 + n_orig]
+    _CACHE[key] = (nb, results)
+    return nb, results
+
+
+def error_outputs(nb):
+    """Danh sách các output lỗi (error hoặc stderr có 'Traceback'/'Warning') trong notebook đã chạy."""
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                bad.append((i, out.get("ename"), out.get("evalue")))
+            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                if "Traceback" in text or "Warning" in text or "Error" in text:
+                    bad.append((i, "stderr", text[:500]))
+    return bad
+
+
+def all_output_text(nb):
+    """Toàn bộ văn bản output (stream + text/plain) của notebook đã chạy, để tìm số liệu."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                parts.append(out["text"])
+            data = out.get("data", {})
+            if "text/plain" in data:
+                parts.append(data["text/plain"])
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def notebook_runner():
+    return run_notebook

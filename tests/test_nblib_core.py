@@ -1,0 +1,400 @@
+"""Kiểm thử nblib: giá trị, gradient (số và torch.autograd), numpy ≡ torch, ổn định số, lỗi đầu vào."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import nblib
+from nblib import activations as act
+from nblib import gradcheck, layers, losses, optim
+
+RNG = np.random.default_rng(0)
+
+
+def t(x, requires_grad=False):
+    return torch.tensor(np.asarray(x), dtype=torch.float64, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------- hàm kích hoạt
+FUNCS = [
+    ("sigmoid", act.sigmoid, act.sigmoid_grad, torch.sigmoid),
+    ("tanh", act.tanh, act.tanh_grad, torch.tanh),
+    ("relu", act.relu, act.relu_grad, torch.relu),
+    (
+        "leaky_relu",
+        act.leaky_relu,
+        act.leaky_relu_grad,
+        lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+    ),
+    ("elu", act.elu, act.elu_grad, torch.nn.functional.elu),
+    ("linear", act.linear, act.linear_grad, lambda z: z),
+]
+
+
+@pytest.mark.parametrize("name,f,df,tf", FUNCS, ids=[f[0] for f in FUNCS])
+def test_activation_values_grads_and_backends(name, f, df, tf):
+    z = RNG.standard_normal((4, 7)) * 3
+    z[np.abs(z) < 1e-3] = 0.5  # tránh điểm không khả vi
+    zt = t(z, requires_grad=True)
+    out = tf(zt)
+    out.sum().backward()
+    np.testing.assert_allclose(f(z), out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(df(z), zt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    # cùng một công thức chạy trên tensor torch và trả về tensor torch
+    res = f(t(z))
+    assert isinstance(res, torch.Tensor)
+    np.testing.assert_allclose(res.numpy(), f(z), rtol=1e-12)
+    assert isinstance(df(t(z)), torch.Tensor)
+
+
+def test_activation_derivative_table_of_the_notes():
+    z = np.array([10.0, -10.0, 0.0])
+    np.testing.assert_allclose(act.sigmoid_grad(z), [4.5396e-05, 4.5396e-05, 0.25], rtol=1e-4)
+    np.testing.assert_allclose(act.tanh_grad(z), [8.2446e-09, 8.2446e-09, 1.0], rtol=1e-4)
+    np.testing.assert_allclose(act.relu_grad(z), [1.0, 0.0, 0.0])
+    assert act.sigmoid(np.array(4.1)) == pytest.approx(0.98369, abs=1e-5)
+
+
+def test_sigmoid_and_softmax_are_stable_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = act.sigmoid(np.array([-1e4, -1000.0, 0.0, 1000.0, 1e4]))
+        np.testing.assert_allclose(s, [0.0, 0.0, 0.5, 1.0, 1.0])
+        p = act.softmax(np.array([[1000.0, 1e5], [1001.0, -1e5], [999.0, 0.0]]))
+        assert np.all(np.isfinite(p))
+        np.testing.assert_allclose(p.sum(axis=0), [1.0, 1.0])
+        np.testing.assert_allclose(p[:, 1], [1.0, 0.0, 0.0])
+        loss, d = losses.binary_cross_entropy(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]))
+        assert math.isfinite(loss) and np.all(np.isfinite(d))
+        loss, d = losses.softmax_cross_entropy(
+            np.array([[1e4, -1e4], [-1e4, 1e4]]), np.array([1, 0])
+        )
+        assert math.isfinite(loss) and loss == pytest.approx(2e4)
+
+
+def test_softmax_and_maxout_match_torch():
+    z = RNG.standard_normal((5, 6))
+    np.testing.assert_allclose(act.softmax(z), torch.softmax(t(z), dim=0).numpy(), rtol=1e-12)
+    zt = t(z[:4])
+    expected = zt.reshape(2, 2, 6).max(dim=1).values.numpy()
+    np.testing.assert_allclose(act.maxout(z[:4], 2), expected)
+    np.testing.assert_allclose(act.maxout(zt, 2).numpy(), expected)
+
+
+# ---------------------------------------------------------------- hàm mất mát
+def _torch_loss_grad(fn, x, *args):
+    xt = t(x, requires_grad=True)
+    loss = fn(xt, *args)
+    loss.backward()
+    return loss.item(), xt.grad.numpy()
+
+
+def test_losses_match_torch_autograd():
+    A = RNG.uniform(0.05, 0.95, (1, 9))
+    Y = (RNG.random((1, 9)) > 0.5).astype(float)
+    loss, dA = losses.mse(A, Y)
+    tl, tg = _torch_loss_grad(lambda a: ((a - t(Y)) ** 2).sum() / (2 * 9), A)
+    assert loss == pytest.approx(tl) and np.allclose(dA, tg)
+    loss, dA = losses.binary_cross_entropy(A, Y)
+    tl, tg = _torch_loss_grad(lambda a: torch.nn.functional.binary_cross_entropy(a, t(Y)), A)
+    assert loss == pytest.approx(tl) and np.allclose(dA, tg)
+    Z = RNG.standard_normal((1, 9)) * 4
+    loss, dZ = losses.sigmoid_cross_entropy(Z, Y)
+    tl, tg = _torch_loss_grad(
+        lambda z: torch.nn.functional.binary_cross_entropy_with_logits(z, t(Y)), Z
+    )
+    assert loss == pytest.approx(tl) and np.allclose(dZ, tg)
+    Z = RNG.standard_normal((4, 9))
+    y = RNG.integers(0, 4, 9)
+    loss, dZ = losses.softmax_cross_entropy(Z, y)
+    tl, tg = _torch_loss_grad(lambda z: torch.nn.functional.cross_entropy(z.T, torch.tensor(y)), Z)
+    assert loss == pytest.approx(tl) and np.allclose(dZ, tg)
+    # nhãn one-hot cho cùng kết quả; tensor torch trả về tensor torch
+    l2, d2 = losses.softmax_cross_entropy(Z, nblib.data.one_hot(y, 4))
+    assert l2 == pytest.approx(loss) and np.allclose(d2, dZ)
+    l3, d3 = losses.softmax_cross_entropy(t(Z), torch.tensor(y))
+    assert isinstance(d3, torch.Tensor) and l3 == pytest.approx(loss)
+
+
+# ---------------------------------------------------------------- lan truyền ngược: số và autograd
+def _numeric_check(f_scalar, x, analytic):
+    num = gradcheck.numeric_gradient(f_scalar, x, h=1e-6)
+    err = gradcheck.rel_error(analytic, num)
+    assert err < 1e-7, f"sai số tương đối {err:.2e}"
+
+
+def test_dense_backward_numeric_and_autograd():
+    A = RNG.standard_normal((3, 5))
+    W = RNG.standard_normal((4, 3))
+    b = RNG.standard_normal((4, 1))
+    dout = RNG.standard_normal((4, 5))
+    Z, cache = layers.dense_forward(A, W, b)
+    dA, dW, db = layers.dense_backward(dout, cache)
+
+    def f():
+        return float(np.sum(layers.dense_forward(A, W, b)[0] * dout))
+
+    _numeric_check(f, A, dA)
+    _numeric_check(f, W, dW)
+    _numeric_check(f, b, db)
+    At, Wt, bt = t(A, True), t(W, True), t(b, True)
+    ((Wt @ At + bt) * t(dout)).sum().backward()
+    for ours, ref in ((dA, At), (dW, Wt), (db, bt)):
+        np.testing.assert_allclose(ours, ref.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "linear"])
+def test_activation_backward_numeric(name):
+    Z = RNG.standard_normal((3, 4)) + 0.1
+    dA = RNG.standard_normal((3, 4))
+    _, cache = layers.activation_forward(Z, name)
+    dZ = layers.activation_backward(dA, cache)
+    _numeric_check(lambda: float(np.sum(layers.activation_forward(Z, name)[0] * dA)), Z, dZ)
+
+
+def test_dropout_backward_and_inverted_scaling():
+    A = RNG.standard_normal((50, 40))
+    out, cache = layers.dropout_forward(A, 0.8, train=True, rng=3)
+    dA = layers.dropout_backward(np.ones_like(A), cache)
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], A[kept] / 0.8)
+    np.testing.assert_allclose(dA[kept], 1 / 0.8)
+    assert np.all(dA[~kept] == 0)
+    assert 0.75 < kept.mean() < 0.85
+    # mất mát tuyến tính theo A với mặt nạ cố định: kiểm tra số
+    D = cache
+    _numeric_check(
+        lambda: float(np.sum(A * D * 2.0)), A, layers.dropout_backward(2 * np.ones_like(A), cache)
+    )
+    # kỳ vọng được giữ nguyên (dropout ngược)
+    big = np.ones((400, 500))
+    assert layers.dropout_forward(big, 0.5, rng=0)[0].mean() == pytest.approx(1.0, abs=0.01)
+    # kiểm tra: hàm đồng nhất
+    same, c = layers.dropout_forward(A, 0.5, train=False)
+    assert same is A and c is None
+
+
+def test_batchnorm_backward_numeric_and_autograd():
+    Z = RNG.standard_normal((4, 6)) * 2 + 1
+    gamma = RNG.standard_normal((4, 1))
+    beta = RNG.standard_normal((4, 1))
+    dout = RNG.standard_normal((4, 6))
+    out, cache = layers.batchnorm_forward(Z, gamma, beta, {}, train=True)
+    dZ, dgamma, dbeta = layers.batchnorm_backward(dout, cache)
+
+    def f():
+        return float(np.sum(layers.batchnorm_forward(Z, gamma, beta, {}, train=True)[0] * dout))
+
+    _numeric_check(f, Z, dZ)
+    _numeric_check(f, gamma, dgamma)
+    _numeric_check(f, beta, dbeta)
+    Zt, gt, bt = t(Z, True), t(gamma, True), t(beta, True)
+    mu = Zt.mean(dim=1, keepdim=True)
+    var = Zt.var(dim=1, unbiased=False, keepdim=True)
+    ((gt * (Zt - mu) / torch.sqrt(var + 1e-5) + bt) * t(dout)).sum().backward()
+    for ours, ref in ((dZ, Zt), (dgamma, gt), (dbeta, bt)):
+        np.testing.assert_allclose(ours, ref.grad.numpy(), rtol=1e-9, atol=1e-12)
+    # đầu ra chuẩn hoá: trung bình 0, phương sai 1 theo từng đặc trưng (γ = 1, β = 0)
+    o, _ = layers.batchnorm_forward(Z, np.ones((4, 1)), np.zeros((4, 1)), {}, train=True)
+    np.testing.assert_allclose(o.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(o.var(axis=1), 1, atol=1e-4)
+
+
+def test_batchnorm_test_mode_uses_running_statistics():
+    state = {}
+    gamma, beta = np.ones((3, 1)), np.zeros((3, 1))
+    gen = np.random.default_rng(1)
+    for _ in range(200):
+        layers.batchnorm_forward(gen.normal(5.0, 2.0, (3, 64)), gamma, beta, state, train=True)
+    np.testing.assert_allclose(state["running_mean"], 5.0, atol=0.15)
+    np.testing.assert_allclose(state["running_var"], 4.0, atol=0.5)
+    one = np.full((3, 1), 7.0)  # một mẫu duy nhất lúc kiểm tra: thống kê batch sẽ cho 0
+    out, _ = layers.batchnorm_forward(one, gamma, beta, state, train=False)
+    np.testing.assert_allclose(out, 1.0, atol=0.1)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"activation": "tanh", "output": "softmax"},
+        {"activation": "sigmoid", "output": "sigmoid", "lambd": 0.7},
+        {"activation": ["tanh", "elu"], "output": "linear"},
+        {"activation": "tanh", "output": "softmax", "batchnorm": True, "lambd": 0.1},
+    ],
+)
+def test_model_gradients_numeric_and_autograd(kw):
+    out = kw["output"]
+    n_hidden = 2 if isinstance(kw["activation"], list) else 1
+    dims = [3] + [5] * n_hidden + [1 if out in ("sigmoid", "linear") else 3]
+    model = nblib.MLP(dims, init="xavier", seed=2, **kw)
+    X = RNG.standard_normal((3, 7))
+    y = RNG.integers(0, dims[-1] if out == "softmax" else 2, 7)
+    if out == "linear":
+        y = RNG.standard_normal((1, 7))
+    errors = gradcheck.check_model_gradients(model, X, y, h=1e-5)
+    assert max(errors.values()) < 1e-7, errors
+    # autograd trên cùng tham số
+    loss, grads = model.loss_and_grads(X, y)
+    tparams = {k: t(v, True) for k, v in model.params.items()}
+    model_t = nblib.MLP(dims, init="xavier", seed=2, **kw)
+    model_t.params = tparams
+    loss_t, _ = model_t.loss_and_grads(t(X), torch.tensor(y) if out != "linear" else t(y))
+    assert loss_t == pytest.approx(loss, rel=1e-10)
+
+
+def test_model_gradients_match_torch_autograd_exactly():
+    model = nblib.MLP([4, 6, 3], activation="tanh", init="xavier", lambd=0.3, seed=5)
+    X = RNG.standard_normal((4, 8))
+    y = RNG.integers(0, 3, 8)
+    loss, grads = model.loss_and_grads(X, y)
+    P = {k: t(v, True) for k, v in model.params.items()}
+    H = torch.tanh(P["W1"] @ t(X) + P["b1"])
+    Z = P["W2"] @ H + P["b2"]
+    ce = torch.nn.functional.cross_entropy(Z.T, torch.tensor(y))
+    l2 = 0.3 / (2 * 8) * (P["W1"].pow(2).sum() + P["W2"].pow(2).sum())
+    (ce + l2).backward()
+    assert loss == pytest.approx((ce + l2).item(), rel=1e-12)
+    for k in P:
+        np.testing.assert_allclose(grads[k], P[k].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- numpy ≡ torch cho mô hình và tối ưu
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam"])
+def test_optimizers_same_on_numpy_and_torch_and_match_torch_optim(name):
+    w0 = RNG.standard_normal((3, 2))
+    grads = [RNG.standard_normal((3, 2)) for _ in range(5)]
+    update = optim.get(name)
+    w, s = w0.copy(), {"lr": 0.1}
+    wt, st = t(w0), {"lr": 0.1}
+    for g in grads:
+        w, s = update(w, g, s)
+        wt, st = update(wt, t(g), st)
+    assert isinstance(wt, torch.Tensor)
+    np.testing.assert_allclose(wt.numpy(), w, rtol=1e-12)
+    # so với torch.optim (momentum của ghi chú: v = γv + αdw ⇔ SGD(momentum=γ) với lr cố định)
+    p = torch.nn.Parameter(t(w0))
+    cls = {
+        "sgd": lambda ps: torch.optim.SGD(ps, lr=0.1),
+        "momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+        "rmsprop": lambda ps: torch.optim.RMSprop(ps, lr=0.1, alpha=0.9, eps=1e-8),
+        "adam": lambda ps: torch.optim.Adam(ps, lr=0.1, eps=1e-8),
+    }[name]([p])
+    for g in grads:
+        p.grad = t(g)
+        cls.step()
+    np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_schedules():
+    assert optim.step_decay(0.1, 25, drop=0.5, every=10) == pytest.approx(0.025)
+    assert optim.inverse_time_decay(0.1, 4, k=1.0) == pytest.approx(0.02)
+    assert optim.exponential_decay(0.1, 10, k=0.1) == pytest.approx(0.1 * math.exp(-1))
+
+
+def test_mlp_same_on_numpy_and_torch_backends():
+    X, y = nblib.data.spiral(n_per_class=30, seed=1)
+    res = {}
+    for be in ("numpy", "torch"):
+        nblib.set_backend(be)
+        try:
+            m = nblib.MLP([2, 16, 3], keep_prob=0.9, seed=4)
+            h = nblib.train(m, X, y, lr=1e-2, epochs=5, batch_size=16, seed=1)
+            res[be] = (h["loss"], nblib.backend.to_numpy(m.params["W1"]))
+            assert isinstance(m.params["W1"], np.ndarray if be == "numpy" else torch.Tensor)
+        finally:
+            nblib.set_backend("numpy")
+    np.testing.assert_allclose(res["numpy"][0], res["torch"][0], rtol=1e-10)
+    np.testing.assert_allclose(res["numpy"][1], res["torch"][1], rtol=1e-9, atol=1e-12)
+
+
+def test_backend_selection(monkeypatch):
+    assert nblib.set_backend("auto") == ("cuda" if torch.cuda.is_available() else "numpy")
+    assert "numpy" in nblib.describe() or "cuda" in nblib.describe()
+    with pytest.raises(ValueError, match="Backend không hợp lệ.*auto, numpy, torch, cuda"):
+        nblib.set_backend("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="không có GPU"):
+            nblib.set_backend("cuda")
+    nblib.set_backend("numpy")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="máy này không có GPU CUDA")
+def test_cuda_backend_matches_cpu():  # pragma: no cover - chỉ chạy trên máy có GPU
+    X, y = nblib.data.xor()
+    nblib.set_backend("cuda")
+    try:
+        m = nblib.MLP([2, 8, 2], activation="tanh", seed=0)
+        h = nblib.train(m, X, y, lr=0.05, epochs=300, batch_size=None)
+        assert m.params["W1"].is_cuda and h["status"] == "ok"
+        assert m.accuracy(X, y) == 1.0
+    finally:
+        nblib.set_backend("numpy")
+
+
+# ---------------------------------------------------------------- tái lập
+def test_seeded_runs_are_reproducible():
+    X, y = nblib.data.moons(n=200, seed=3)
+    runs = []
+    for _ in range(2):
+        m = nblib.MLP([2, 16, 2], keep_prob=0.8, seed=7)
+        h = nblib.train(m, X, y, lr=1e-2, epochs=3, batch_size=32, seed=11)
+        runs.append((h["loss"], m.params["W1"].copy()))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    a, b = nblib.data.spiral(seed=5), nblib.data.spiral(seed=5)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(nblib.data.spiral(seed=6)[0], a[0])
+
+
+# ---------------------------------------------------------------- đầu vào sai: thông báo tiếng Việt
+def test_bad_input_messages():
+    with pytest.raises(
+        ValueError, match=r"W có hình dạng \(4, 3\) nhưng A_prev có hình dạng \(5, 2\)"
+    ):
+        layers.dense_forward(np.ones((5, 2)), np.ones((4, 3)), np.ones((4, 1)))
+    bad = np.ones((2, 3))
+    bad[0, 1] = np.nan
+    m = nblib.MLP([2, 3, 2])
+    with pytest.raises(ValueError, match="'X' chứa giá trị không hữu hạn: 1 giá trị NaN"):
+        m.predict(bad)
+    bad[0, 1] = np.inf
+    with pytest.raises(ValueError, match="0 giá trị NaN và 1 giá trị vô cực"):
+        nblib.train(m, bad, np.array([0, 1, 0]))
+    for kp in (0, 1.5, -0.2):
+        with pytest.raises(ValueError, match=r"keep_prob phải nằm trong khoảng \(0, 1\]"):
+            layers.dropout_forward(np.ones((2, 2)), kp)
+        with pytest.raises(ValueError, match="keep_prob"):
+            nblib.MLP([2, 3, 2], keep_prob=kp)
+    with pytest.raises(
+        ValueError, match="Các giá trị hợp lệ: sigmoid, tanh, relu, leaky_relu, elu, linear"
+    ):
+        layers.activation_forward(np.ones((2, 2)), "relux")
+    with pytest.raises(ValueError, match="Các giá trị hợp lệ: sgd, momentum, rmsprop, adam"):
+        nblib.train(m, np.ones((2, 3)), np.array([0, 1, 0]), optimizer="adamw")
+    with pytest.raises(TypeError, match="phải là mảng numpy hoặc tensor torch, nhận được list"):
+        layers.dense_forward([[1.0]], np.ones((1, 1)), np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"X có hình dạng \(3, 4\) nhưng mạng cần 2 đặc trưng"):
+        m.predict(np.ones((3, 4)))
+    with pytest.raises(ValueError, match="Hình dạng không khớp: A có hình dạng"):
+        losses.mse(np.ones((1, 3)), np.ones((1, 4)))
+    with pytest.raises(ValueError, match="tốc độ học"):
+        optim.sgd(np.ones(2), np.ones(2), {"lr": -1})
+    with pytest.raises(ValueError, match="Nhãn phải nằm trong"):
+        losses.softmax_cross_entropy(np.ones((3, 2)), np.array([0, 3]))
+
+
+def test_gradcheck_catches_a_broken_backward():
+    W = RNG.standard_normal((2, 3))
+    X = RNG.standard_normal((3, 4))
+
+    def loss():
+        return float(np.sum(np.tanh(W @ X) ** 2))
+
+    good = (2 * np.tanh(W @ X) * (1 - np.tanh(W @ X) ** 2)) @ X.T
+    broken = (2 * np.tanh(W @ X)) @ X.T  # quên đạo hàm của tanh
+    num = gradcheck.numeric_gradient(loss, W)
+    assert gradcheck.rel_error(good, num) < 1e-7
+    assert gradcheck.rel_error(broken, num) > 1e-2
