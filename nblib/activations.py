@@ -5,8 +5,8 @@ Mỗi hàm ``f(z)`` đi kèm ``f_grad(z)`` = f'(z). Đầu vào là mảng numpy
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
 
+from .backend import namespace as array_namespace
 from . import validate
 
 

@@ -7,8 +7,8 @@ Gradient ``dW`` không chia cho m vì hàm mất mát (``nblib.losses``) đã l�
 
 from __future__ import annotations
 
-from array_api_compat import array_namespace
 
+from .backend import namespace as array_namespace
 from . import activations, backend, validate
 
 

@@ -8,8 +8,8 @@ tính, với hàm mất mát tương ứng: entropy chéo, entropy chéo nhị p
 from __future__ import annotations
 
 import numpy as np
-from array_api_compat import array_namespace
 
+from .backend import namespace as array_namespace
 from . import activations, backend, layers, losses, validate
 from . import init as init_mod
 
@@ -107,8 +107,9 @@ class MLP:
         return self._output(scores), caches
 
     # ----- mất mát và gradient -----
-    def _loss_grads_scores(self, X, y, train=True):
-        X = self._input(X)
+    def _loss_grads_scores(self, X, y, train=True, checked=False):
+        if not checked:  # trình huấn luyện đã kiểm tra cả tập dữ liệu một lần
+            X = self._input(X)
         m = X.shape[1]
         scores, caches = self._scores(X, train)
         if self.output == "softmax":

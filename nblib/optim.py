@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import array_namespace
 
+from .backend import namespace as array_namespace
 from . import validate
 
 

@@ -6,8 +6,8 @@ import copy
 import math
 
 import numpy as np
-from array_api_compat import array_namespace
 
+from .backend import namespace as array_namespace
 from . import backend, optim, validate
 from .model import labels_from_scores
 
@@ -22,11 +22,13 @@ def minibatches(X, y, batch_size, rng=0):
         batch_size = m
     if int(batch_size) < 1:
         raise ValueError(f"batch_size phải là số nguyên dương, nhận được {batch_size}.")
-    perm = backend.rng(rng).permutation(m)
+    perm = backend.asarray_labels(backend.rng(rng).permutation(m), like=X)
     xp = array_namespace(X)
+    Xs = xp.take(X, perm, axis=1)  # xáo trộn một lần mỗi epoch, rồi cắt các khối cột liên tiếp
+    ys = xp.take(y, perm, axis=-1) if y is not None else None
     for start in range(0, m, int(batch_size)):
-        idx = backend.asarray_labels(perm[start : start + int(batch_size)], like=X)
-        yield xp.take(X, idx, axis=1), (xp.take(y, idx, axis=-1) if y is not None else None)
+        end = start + int(batch_size)
+        yield Xs[:, start:end], (ys[..., start:end] if ys is not None else None)
 
 
 def _reference_loss(model, X, y):
@@ -121,7 +123,7 @@ def train(
             batch_losses, correct, seen = [], 0, 0
             batches = list(minibatches(X, y_arr, batch_size, gen))
             for i, (Xb, yb) in enumerate(batches):
-                loss, grads, scores = model._loss_grads_scores(Xb, yb, train=True)
+                loss, grads, scores = model._loss_grads_scores(Xb, yb, train=True, checked=True)
                 if initial is None:
                     # Mốc so sánh: với nhiều batch, chi phí của MỘT batch rất nhiễu (SGD: một mẫu có
                     # thể gấp 5 lần trung bình) nên dùng chi phí trên toàn tập và trung bình trượt.

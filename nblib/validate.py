@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numbers
 
-from array_api_compat import array_namespace, is_array_api_obj
+from array_api_compat import is_array_api_obj
+
+from .backend import namespace as array_namespace
 
 
 def array(name: str, x, ndim: int | None = None):
