@@ -5,9 +5,8 @@ Mỗi hàm ``f(z)`` đi kèm ``f_grad(z)`` = f'(z). Đầu vào là mảng numpy
 
 from __future__ import annotations
 
-
-from .backend import namespace as array_namespace
 from . import validate
+from .backend import namespace as array_namespace
 
 
 def sigmoid(z):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import array_api_compat.numpy as _np_xp
+import numpy as np
 from array_api_compat import array_namespace as _compat_namespace
 from array_api_compat import device, is_torch_array
 

@@ -7,9 +7,8 @@ Gradient ``dW`` không chia cho m vì hàm mất mát (``nblib.losses``) đã l�
 
 from __future__ import annotations
 
-
-from .backend import namespace as array_namespace
 from . import activations, backend, validate
+from .backend import namespace as array_namespace
 
 
 def dense_forward(A_prev, W, b):

@@ -5,10 +5,9 @@ Quy ước: mỗi cột là một mẫu; ``m`` là số mẫu; mất mát là tr
 
 from __future__ import annotations
 
-
-from .backend import namespace as array_namespace
 from . import backend, validate
 from .activations import sigmoid
+from .backend import namespace as array_namespace
 
 _EPS = 1e-12
 

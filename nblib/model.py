@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace as array_namespace
 from . import activations, backend, layers, losses, validate
 from . import init as init_mod
+from .backend import namespace as array_namespace
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 

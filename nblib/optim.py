@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import math
 
-
-from .backend import namespace as array_namespace
 from . import validate
+from .backend import namespace as array_namespace
 
 
 def _state(state, **defaults):

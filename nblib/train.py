@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from .backend import namespace as array_namespace
 from . import backend, optim, validate
+from .backend import namespace as array_namespace
 from .model import labels_from_scores
 
 
