@@ -101,6 +101,19 @@ def _in_kernel():
     return ip is not None and hasattr(ip, "kernel")
 
 
+def _restore_backend(previous):
+    """Trả lại backend cũ của pyplot (ảnh tĩnh ``inline`` qua magic của IPython để đăng ký lại định
+    dạng ảnh), để các hình ``plt.show()`` khác trong notebook vẫn là ảnh PNG bình thường."""
+    from IPython import get_ipython
+
+    if "inline" in previous:
+        get_ipython().run_line_magic("matplotlib", "inline")
+    else:
+        import matplotlib.pyplot as plt
+
+        plt.switch_backend(previous)
+
+
 def _make_figure(nrows, ncols, figsize, **kw):
     """Tạo hình: canvas ipympl (widget, cập nhật tại chỗ) khi chạy trong kernel Jupyter, nếu không thì
     canvas Agg thường (không cần giao diện). ``NBLIB_FIGURES=inline`` ép dùng ảnh PNG tĩnh."""
@@ -108,7 +121,13 @@ def _make_figure(nrows, ncols, figsize, **kw):
     mode = os.environ.get("NBLIB_FIGURES", "widget")
     if mode == "widget" and _in_kernel():
         try:
+            import matplotlib
+
+            previous = matplotlib.get_backend()
             from ipympl.backend_nbagg import Canvas, FigureManager
+
+            if matplotlib.get_backend() != previous:  # nhập ipympl đổi backend của pyplot: trả lại
+                _restore_backend(previous)
 
             canvas = Canvas(fig)
             canvas.header_visible = False

@@ -1,0 +1,136 @@
+"""Kiểm thử bài 04: hàm mất mát, ba biến thể hạ gradient, tốc độ học và minh hoạ tương tác."""
+
+import math
+
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+NB = "lectures/04_ham_mat_mat_gradient_descent.ipynb"
+
+COLLECT = """
+import time as _time
+__test_results__["ln10_loss"] = mat_mat_ban_dau
+__test_results__["bang_loss"] = bang_loss
+__test_results__["buoc_dat_90"] = buoc_dat_90
+__test_results__["do_nhieu"] = do_nhieu_bien_the
+__test_results__["cung_epoch"] = ket_qua_cung_epoch
+__test_results__["alpha"] = {
+    str(a): {"status": h["status"], "loss": [float(v) for v in h["loss"]]}
+    for a, h in lich_su_alpha.items()
+}
+__test_results__["total_time"] = _time.perf_counter() - _t_start
+"""
+
+DEMO = """
+import warnings as _w
+import numpy as _np
+
+def _snapshot(d):
+    return (_np.array(d.duong_loss.get_ydata(), dtype=float).copy(),
+            _np.array(d.anh.get_array(), dtype=float).copy())
+
+_r = {"exception": None}
+try:
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        _line0, _img0 = _snapshot(demo)
+        _redraws0 = demo.redraws
+        demo.update(lr=2.0, batch="mini-batch 32")
+        _line1, _img1 = _snapshot(demo)
+        _r["status_ok"] = demo.status.value
+        _r["error_ok"] = repr(demo.last_error) if demo.last_error else None
+        _r["line_changed"] = (_line0.shape != _line1.shape) or not _np.allclose(_line0, _line1)
+        _r["img_changed"] = not _np.allclose(_img0, _img1)
+        _r["redraws"] = demo.redraws - _redraws0
+        demo.update(lr=80.0, batch="batch (toàn bộ)")
+        _r["status_div"] = demo.status.value
+        _r["error_div"] = repr(demo.last_error) if demo.last_error else None
+        _r["line_finite"] = bool(_np.all(_np.isfinite(demo.duong_loss.get_ydata())))
+except Exception as _e:
+    _r["exception"] = repr(_e)
+__test_results__["demo"] = _r
+"""
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+
+
+def test_runs_without_errors(executed):
+    nb, res = executed
+    assert error_outputs(nb) == []
+    assert "demo" in res and "alpha" in res, "các ô kiểm thử bổ sung không chạy hết"
+
+
+def test_runtime_under_60s(executed):
+    _, res = executed
+    assert res["total_time"] < 60
+
+
+def test_loss_values(executed):
+    nb, res = executed
+    assert res["ln10_loss"] == pytest.approx(math.log(10), abs=1e-9)
+    text = all_output_text(nb)
+    assert "2.3026" in text
+    rows = {round(r[0], 2): r for r in res["bang_loss"]}
+    p, mse, ce, g_mse, g_ce = rows[0.01]
+    assert mse == pytest.approx(0.5 * 0.99**2)
+    assert ce == pytest.approx(-math.log(0.01))
+    assert g_ce == pytest.approx(-0.99)
+    assert g_mse == pytest.approx(-0.99 * 0.01 * 0.99, rel=1e-6)
+    # gradient của MSE bị triệt tiêu khi đoán sai tự tin, entropy chéo thì không
+    assert abs(g_mse) < 0.02 < 0.9 < abs(g_ce)
+
+
+def test_cross_entropy_learns_faster_from_confident_mistakes(executed):
+    _, res = executed
+    steps = res["buoc_dat_90"]
+    assert steps["entropy chéo"] is not None
+    assert steps["MSE"] is None or steps["MSE"] > 5 * steps["entropy chéo"]
+
+
+def test_noise_ordering_batch_minibatch_sgd(executed):
+    _, res = executed
+    noise = res["do_nhieu"]
+    b, mb, sgd = noise["batch (toàn bộ 300 mẫu)"], noise["mini-batch 32"], noise["SGD (1 mẫu)"]
+    assert b < mb < sgd
+    assert mb > 5 * b and sgd > 2 * mb
+
+
+def test_same_epochs_sgd_progresses_most_per_epoch(executed):
+    _, res = executed
+    r = res["cung_epoch"]
+    assert r["1"][0] < r["32"][0] < r["None"][0]
+
+
+def test_learning_rate_sweep(executed):
+    _, res = executed
+    a = res["alpha"]
+    assert a["0.001"]["status"] == "ok"
+    # α quá nhỏ: mất mát gần như đứng yên
+    small = a["0.001"]["loss"]
+    assert small[0] - small[-1] < 0.1
+    assert a["1.0"]["status"] == "ok"
+    assert a["1.0"]["loss"][-1] < 0.5 * a["1.0"]["loss"][0]
+    assert a["10.0"]["status"] == "phân kỳ"
+    assert a["100.0"]["status"] == "phân kỳ"
+
+
+def test_demo_updates_in_place(executed):
+    _, res = executed
+    d = res["demo"]
+    assert d["exception"] is None
+    assert d["error_ok"] is None and d["error_div"] is None
+    assert d["line_changed"] and d["img_changed"]
+    assert d["redraws"] == 1
+    assert "Lỗi" not in d["status_ok"] and "phân kỳ" not in d["status_ok"]
+    assert "độ chính xác" in d["status_ok"]
+
+
+def test_demo_huge_learning_rate_says_diverged(executed):
+    _, res = executed
+    d = res["demo"]
+    assert "phân kỳ" in d["status_div"]
+    assert "Lỗi" not in d["status_div"]
+    assert d["line_finite"]

@@ -1,0 +1,145 @@
+"""Kiểm thử bài 05: động lượng, RMSprop, Adam, suy giảm tốc độ học, so sánh trên hai mặt trăng."""
+
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+NB = "lectures/05_toi_uu_hoa.ipynb"
+
+COLLECT = """
+import time as _time
+__test_results__["hai_dang"] = chenh_lech_hai_dang
+__test_results__["x_gd_1d"] = float(duong_gd_1d[-1])
+__test_results__["x_mom_1d"] = float(duong_mom_1d[-1])
+__test_results__["adam_m_hat"] = m_hat
+__test_results__["adam_dw"] = dw
+__test_results__["adam_step"] = -w1
+__test_results__["quy_dao"] = bang_quy_dao
+__test_results__["lich"] = {ten: kq["dao_dong"] for ten, kq in ket_qua_lich.items()}
+__test_results__["moons"] = do_chinh_xac_ss
+__test_results__["moons_status"] = {ten: kq["history"]["status"] for ten, kq in ket_qua_ss.items()}
+__test_results__["total_time"] = _time.perf_counter() - _t_start
+"""
+
+DEMO = """
+import warnings as _w
+import numpy as _np
+
+def _snapshot(d):
+    return (_np.array(d.duong_qd.get_xydata(), dtype=float).copy(),
+            _np.array(d.duong_f.get_ydata(), dtype=float).copy())
+
+_r = {"exception": None}
+try:
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        _path0, _f0 = _snapshot(demo)
+        _redraws0 = demo.redraws
+        demo.update(toi_uu="Adam", lr=0.2, gamma=0.8)
+        _path1, _f1 = _snapshot(demo)
+        _r["status_ok"] = demo.status.value
+        _r["error_ok"] = repr(demo.last_error) if demo.last_error else None
+        _r["path_changed"] = (_path0.shape != _path1.shape) or not _np.allclose(_path0, _path1)
+        _r["f_changed"] = (_f0.shape != _f1.shape) or not _np.allclose(_f0, _f1)
+        _r["redraws"] = demo.redraws - _redraws0
+        demo.update(toi_uu="động lượng", lr=0.01, gamma=0.5)
+        _path2, _ = _snapshot(demo)
+        _r["gamma_changed"] = (_path1.shape != _path2.shape) or not _np.allclose(_path1, _path2)
+        demo.update(toi_uu="hạ gradient", lr=0.05)
+        _r["status_div"] = demo.status.value
+        _r["error_div"] = repr(demo.last_error) if demo.last_error else None
+        _r["path_finite"] = bool(_np.all(_np.isfinite(demo.duong_qd.get_xydata())))
+except Exception as _e:
+    _r["exception"] = repr(_e)
+__test_results__["demo"] = _r
+"""
+
+GD = "hạ gradient (mini-batch)"
+MOM_NOTES = "động lượng (dạng ghi chú, cùng α)"
+MOM_EMA = "động lượng (dạng trung bình trượt)"
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+
+
+def test_runs_without_errors(executed):
+    nb, res = executed
+    assert error_outputs(nb) == []
+    assert "demo" in res and "moons" in res, "các ô kiểm thử bổ sung không chạy hết"
+
+
+def test_runtime_under_60s(executed):
+    _, res = executed
+    assert res["total_time"] < 60
+
+
+def test_momentum_forms_are_equivalent(executed):
+    nb, res = executed
+    assert res["hai_dang"] < 1e-12
+    # bảng ba bước tính tay: cả ba dòng đều khớp
+    assert all_output_text(nb).count("| True") == 3
+
+
+def test_momentum_escapes_local_minimum(executed):
+    _, res = executed
+    assert res["x_gd_1d"] == pytest.approx(1.1309, abs=1e-3)  # cực tiểu cục bộ
+    assert res["x_mom_1d"] == pytest.approx(-1.3008, abs=1e-3)  # cực tiểu toàn cục
+
+
+def test_rmsprop_without_eps_gives_nan(executed):
+    nb, _ = executed
+    text = all_output_text(nb)
+    assert "nan" in text.split("Bước RMSprop không có ε:")[1].splitlines()[0]
+
+
+def test_adam_bias_correction(executed):
+    _, res = executed
+    assert res["adam_m_hat"] == pytest.approx(res["adam_dw"])
+    assert [abs(s) for s in res["adam_step"]] == pytest.approx([0.1, 0.1], rel=1e-6)
+
+
+def test_trajectories_on_ill_conditioned_quadratic(executed):
+    _, res = executed
+    q = res["quy_dao"]
+    assert q["hạ gradient"][0] > 0.1
+    assert q["động lượng"][0] < 1e-2 and q["động lượng"][1] is not None
+    assert q["Adam"][0] < 1e-2
+    assert q["RMSprop"][0] < q["hạ gradient"][0]
+
+
+def test_learning_rate_decay_reduces_oscillation(executed):
+    _, res = executed
+    lich = res["lich"]
+    const = lich["không đổi"]
+    others = [v for k, v in lich.items() if k != "không đổi"]
+    assert len(others) == 3
+    assert all(v < 0.5 * const for v in others)
+
+
+def test_moons_comparison(executed):
+    _, res = executed
+    acc = res["moons"]
+    assert all(s == "ok" for s in res["moons_status"].values())
+    assert acc["Adam"] > acc[GD] + 0.1
+    assert acc[MOM_NOTES] > acc[GD]
+    assert abs(acc[MOM_EMA] - acc[GD]) <= 0.02
+    assert 0.6 < acc[GD] < 0.85
+
+
+def test_demo_updates_in_place(executed):
+    _, res = executed
+    d = res["demo"]
+    assert d["exception"] is None
+    assert d["error_ok"] is None and d["error_div"] is None
+    assert d["path_changed"] and d["f_changed"] and d["gamma_changed"]
+    assert d["redraws"] == 1
+    assert "Adam" in d["status_ok"] and "phân kỳ" not in d["status_ok"]
+
+
+def test_demo_divergence_status(executed):
+    _, res = executed
+    d = res["demo"]
+    assert "phân kỳ" in d["status_div"]
+    assert "Lỗi" not in d["status_div"]
+    assert d["path_finite"]
