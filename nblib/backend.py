@@ -73,6 +73,10 @@ def _resolve(name: str) -> str:
 def set_backend(name: str = "auto") -> str:
     """Đặt backend ("auto", "numpy", "torch", "cuda") và trả về tên backend thực sự được dùng."""
     _state["name"] = _resolve(name)
+    if _state["name"] == "torch":  # torch trên CPU: cùng số luồng với BLAS của numpy (mặc định 1)
+        import torch
+
+        torch.set_num_threads(max(1, int(os.environ.get("NBLIB_BLAS_THREADS", "1"))))
     return _state["name"]
 
 

@@ -1,0 +1,204 @@
+"""Kiểm thử bài 02 (hàm kích hoạt): chạy notebook, kiểm tra bảng đạo hàm, tiêu biến gradient, ReLU chết và demo."""
+
+import unicodedata
+from datetime import datetime
+
+import nbformat
+import numpy as np
+import pytest
+from conftest import ROOT, error_outputs, run_notebook
+
+from nblib import activations as act
+
+NB = "lectures/02_ham_kich_hoat.ipynb"
+
+# Ô bổ sung dùng chung (giống test_lecture_01.py): chụp dữ liệu các đối tượng vẽ, gọi demo.update(...)
+# với cảnh báo bị biến thành lỗi, ghi lại hình có đổi không, lỗi, cảnh báo và dòng trạng thái.
+DEMO_HELPER = """
+import warnings as _warnings
+import numpy as _np
+
+
+def _artist_data(fig):
+    data = []
+    for ax in fig.axes:
+        for ln in ax.lines:
+            data.append(_np.asarray(ln.get_xydata(), dtype=float))
+        for im in ax.images:
+            data.append(_np.asarray(im.get_array(), dtype=float))
+        for coll in ax.collections:
+            data.append(_np.asarray(coll.get_offsets(), dtype=float))
+        for p in ax.patches:
+            data.append(_np.asarray(p.get_verts(), dtype=float))
+        for t in ax.texts:
+            data.append(t.get_text())
+    return data
+
+
+def _same(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a.shape == b.shape and bool(_np.array_equal(a, b, equal_nan=True))
+
+
+def _check_demo(d, **values):
+    fig_id = id(d.fig)
+    counts = [len(ax.get_children()) for ax in d.fig.axes]
+    before = _artist_data(d.fig)
+    redraws = d.redraws
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("error")
+        d.update(**values)
+    after = _artist_data(d.fig)
+    return {
+        "changed": len(before) != len(after) or not all(_same(a, b) for a, b in zip(before, after)),
+        "same_figure": id(d.fig) == fig_id,
+        "same_artist_count": counts == [len(ax.get_children()) for ax in d.fig.axes],
+        "redraws": d.redraws - redraws,
+        "last_error": None if d.last_error is None else repr(d.last_error),
+        "status": d.status.value,
+        "warnings": [str(w.message) for w in caught],
+    }
+"""
+
+EXTRA = (
+    """
+__test_results__["circle_acc"] = circle_acc
+__test_results__["derivative_table"] = derivative_table
+__test_results__["sig_grad_max"] = sig_grad_max
+__test_results__["quarter_pow_20"] = quarter_pow_20
+__test_results__["grad_ratio"] = grad_ratio
+__test_results__["same_sign"] = same_sign
+__test_results__["dead_fraction"] = dead_fraction
+__test_results__["dead_acc"] = dead_acc
+__test_results__["dead_grad_max"] = dead_grad_max
+__test_results__["n_dead_layer2"] = int(dead_units.sum())
+__test_results__["softmax_jacobian_error"] = softmax_jacobian_error
+__test_results__["softmax_example"] = s_vec.ravel()
+""",
+    DEMO_HELPER,
+    """
+__test_results__["demo_tanh"] = _check_demo(demo, activation="tanh", input_scale=10.0, weight_gain=1.0)
+__test_results__["demo_relu"] = _check_demo(demo, activation="relu", input_scale=1.0, weight_gain=3.0)
+__test_results__["demo_extreme"] = _check_demo(demo, activation="sigmoid", input_scale=100.0, weight_gain=10.0)
+""",
+)
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return run_notebook(NB, extra_cells=EXTRA)
+
+
+def test_notebook_runs_without_errors(executed):
+    nb, _ = executed
+    assert error_outputs(nb) == []
+
+
+def test_runs_under_60_seconds(executed):
+    nb, _ = executed
+    total = 0.0
+    for c in nb.cells:
+        ex = c.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in ex and "shell.execute_reply" in ex:
+            start = datetime.fromisoformat(ex["iopub.execute_input"])
+            end = datetime.fromisoformat(ex["shell.execute_reply"])
+            total += (end - start).total_seconds()
+    assert 0 < total < 60, f"các ô của notebook chạy mất {total:.1f} s (giới hạn 60 s)"
+
+
+def test_nonlinearity_needed(executed):
+    _, r = executed
+    assert r["circle_acc"]["linear"] < 0.7
+    assert r["circle_acc"]["relu"] > 0.95
+
+
+def test_derivative_tables(executed):
+    _, r = executed
+    t = r["derivative_table"]
+    # sigmoid: bảng của ghi chú (1, 0, 0.5 và đạo hàm 0, 0, 0.25), với giá trị chính xác
+    assert t["sigmoid"]["10"][0] == pytest.approx(0.9999546, abs=1e-7)
+    assert t["sigmoid"]["10"][1] == pytest.approx(4.5398e-5, rel=1e-3)
+    assert t["sigmoid"]["-10"][0] == pytest.approx(4.5398e-5, rel=1e-3)
+    assert t["sigmoid"]["-10"][1] == pytest.approx(4.5398e-5, rel=1e-3)
+    assert t["sigmoid"]["0"] == pytest.approx([0.5, 0.25])
+    # tanh: 1, -1, 0 và đạo hàm 0, 0, 1
+    assert t["tanh"]["10"][0] == pytest.approx(1.0, abs=1e-8)
+    assert t["tanh"]["-10"][0] == pytest.approx(-1.0, abs=1e-8)
+    assert 0 < t["tanh"]["10"][1] < 1e-8 and 0 < t["tanh"]["-10"][1] < 1e-8
+    assert t["tanh"]["0"] == pytest.approx([0.0, 1.0])
+    # ReLU / Leaky ReLU
+    assert t["ReLU"]["10"] == pytest.approx([10.0, 1.0])
+    assert t["ReLU"]["-10"] == pytest.approx([0.0, 0.0])
+    assert t["Leaky ReLU"]["-10"] == pytest.approx([-0.1, 0.01])
+    # cùng phép tính với nblib trong tiến trình kiểm thử
+    z = np.array([10.0, -10.0, 0.0])
+    np.testing.assert_allclose(
+        [t["sigmoid"][k][1] for k in ("10", "-10", "0")], act.sigmoid_grad(z)
+    )
+    np.testing.assert_allclose([t["tanh"][k][1] for k in ("10", "-10", "0")], act.tanh_grad(z))
+
+
+def test_vanishing_gradient_numbers(executed):
+    _, r = executed
+    assert r["sig_grad_max"] == pytest.approx(0.25, abs=1e-9)
+    assert r["quarter_pow_20"] == pytest.approx(9.094947e-13, rel=1e-6)  # ghi chú viết nhầm 9e-12
+    assert r["grad_ratio"]["sigmoid"] < 1e-6
+    for name in ("tanh", "relu"):
+        assert 0.1 < r["grad_ratio"][name] < 10
+
+
+def test_non_zero_centered_same_sign(executed):
+    _, r = executed
+    pos = r["same_sign"]["sigmoid (luôn dương)"]
+    sym = r["same_sign"]["tanh (đối xứng quanh 0)"]
+    assert pos == 1.0
+    assert sym < 0.15
+
+
+def test_dead_relu(executed):
+    _, r = executed
+    low = r["dead_fraction"]["relu, tốc độ học 0.01"]
+    high = r["dead_fraction"]["relu, tốc độ học 0.1"]
+    assert np.mean(high) > 0.3
+    assert np.mean(high) > np.mean(low) + 0.2
+    assert r["n_dead_layer2"] > 0
+    assert r["dead_grad_max"] == 0.0  # nơ-ron chết nhận gradient đúng bằng 0
+
+
+def test_softmax(executed):
+    _, r = executed
+    assert r["softmax_jacobian_error"] < 1e-7
+    np.testing.assert_allclose(r["softmax_example"], [0.659001, 0.242433, 0.098566], atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["demo_tanh", "demo_relu", "demo_extreme"])
+def test_demo_updates_in_place(executed, case):
+    _, r = executed
+    d = r[case]
+    assert d["changed"], "hình của demo không thay đổi sau update"
+    assert d["same_figure"] and d["same_artist_count"]
+    assert d["redraws"] == 1
+    assert d["last_error"] is None
+    assert d["warnings"] == []
+    assert "Lỗi" not in d["status"]
+
+
+def test_demo_status_mentions_activation(executed):
+    _, r = executed
+    assert "tanh: ‖dW[1]‖ / ‖dW[20]‖" in r["demo_tanh"]["status"]
+    assert "relu" in r["demo_relu"]["status"]
+
+
+def test_markdown_is_nfc_and_structured():
+    nb = nbformat.read(ROOT / NB, as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert unicodedata.normalize("NFC", md) == md
+    for heading in ("## Mục tiêu", "## Câu hỏi", "## Tóm tắt", "## Tài liệu tham khảo"):
+        assert heading in md
+    assert md.count("<summary>Đáp án</summary>") >= 6
+    first_code = next(c.source for c in nb.cells if c.cell_type == "code")
+    assert first_code.startswith("import nblib\n\nnblib.print_backend()")
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
