@@ -30,8 +30,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+# `make lab LANG=vi`: giao diện JupyterLab tiếng Việt (gói jupyterlab-language-pack-vi-vn).
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" lectures/README.md
+	@if [ "$(filter vi%,$(LANG))" != "" ]; then \
+	  $(BIN)/python -m pip install -q jupyterlab-language-pack-vi-vn && \
+	  mkdir -p $(dir $(LAB_OVERRIDES)) && \
+	  echo '{"@jupyterlab/translation-extension:plugin": {"locale": "vi_VN"}}' > $(LAB_OVERRIDES); \
+	else rm -f $(LAB_OVERRIDES); fi
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" lectures/README.md
 
 sysdeps:
 	@missing=""; for p in $(SYS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
