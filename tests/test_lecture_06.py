@@ -1,0 +1,158 @@
+"""Kiểm thử bài 06 (khởi tạo trọng số): chạy notebook, so số liệu với ghi chú 002, thử demo."""
+
+import re
+
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+pytestmark = pytest.mark.slow
+
+PATH = "lectures/06_khoi_tao_trong_so.ipynb"
+
+# Bảng độ lệch chuẩn theo tầng trong ghi chú 002 (thí nghiệm 10 tầng × 500 nơ-ron).
+NOTES_STD = {
+    "small_tanh": [0.213081, 0.047551, 0.010630, 0.002378, 0.000532,
+                   0.000119, 0.000026, 0.000006, 0.000001, 0.000000],
+    "large_tanh": [0.981879, 0.981649, 0.981601, 0.981755, 0.981614,
+                   0.981560, 0.981520, 0.981913, 0.981728, 0.981736],
+    "xavier_tanh": [0.627953, 0.486051, 0.407723, 0.357108, 0.320917,
+                    0.292116, 0.273387, 0.254935, 0.239266, 0.228008],
+}  # fmt: skip
+
+VALUES_CELL = """
+__test_results__["std"] = {
+    "small_tanh": stats_small["std"],
+    "large_tanh": stats_large["std"],
+    "xavier_tanh": stats_xavier_tanh["std"],
+    "xavier_relu": stats_xavier_relu["std"],
+    "he_relu": stats_he_relu["std"],
+}
+__test_results__["saturated"] = saturated
+__test_results__["sym"] = {
+    "row_spread": sym_row_spread,
+    "act_spread": sym_act_spread,
+    "w1_change": sym_w1_change,
+}
+__test_results__["zero"] = zero_results
+__test_results__["rand_spread"] = rand_spread
+__test_results__["grad"] = grad_stats
+__test_results__["circle_acc"] = {k: list(v) for k, v in circle_acc.items()}
+"""
+
+DEMO_CELL = """
+import warnings
+import numpy as _np
+
+def _snapshot(d):
+    out = []
+    for ax in d.axes:
+        for line in ax.lines:
+            out.append(_np.concatenate([_np.ravel(_np.asarray(line.get_xdata(), float)),
+                                        _np.ravel(_np.asarray(line.get_ydata(), float))]))
+        for coll in ax.collections:
+            out.append(_np.ravel(_np.asarray(coll.get_offsets(), float)))
+    return out
+
+_before = _snapshot({name})
+_r0 = {name}.redraws
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    {name}.update({kwargs})
+_after = _snapshot({name})
+_changed = len(_before) != len(_after) or any(
+    a.shape != b.shape or not _np.allclose(a, b, equal_nan=True) for a, b in zip(_before, _after))
+__test_results__["{name}"] = {{
+    "changed": bool(_changed),
+    "redraws": {name}.redraws - _r0,
+    "error": None if {name}.last_error is None else repr({name}.last_error),
+    "status": {name}.status.value,
+}}
+"""
+
+DEMOS = {"demo": 'scale=1.0, method="scale", activation="tanh"'}
+
+
+def _run():
+    cells = [VALUES_CELL] + [DEMO_CELL.format(name=n, kwargs=kw) for n, kw in DEMOS.items()]
+    return run_notebook(PATH, extra_cells=tuple(cells))
+
+
+def test_runs_without_errors():
+    nb, _ = _run()
+    assert error_outputs(nb) == []
+
+
+def test_runtime_under_60s():
+    nb, _ = _run()
+    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
+    assert m, "notebook phải in thời gian chạy"
+    assert float(m.group(1)) < 60
+
+
+@pytest.mark.parametrize("key", sorted(NOTES_STD))
+def test_tanh_std_matches_notes(key):
+    _, res = _run()
+    ours = res["std"][key]
+    assert len(ours) == 10
+    compared = 0
+    for layer, (got, want) in enumerate(zip(ours, NOTES_STD[key]), start=1):
+        if want > 1e-3:
+            compared += 1
+            assert abs(got / want - 1) < 0.10, f"{key} tầng {layer}: {got} vs {want}"
+    assert compared >= 3
+    if key == "small_tanh":
+        assert ours[-1] < 1e-5  # "… → 0"
+
+
+def test_large_init_saturates():
+    _, res = _run()
+    assert all(s > 0.85 for s in res["saturated"])
+
+
+def test_relu_rows():
+    _, res = _run()
+    xr, he = res["std"]["xavier_relu"], res["std"]["he_relu"]
+    assert xr[-1] < 0.1 * xr[0]  # Xavier + ReLU sụp dần
+    assert abs(xr[1] / xr[0] - 2**-0.5) < 0.05
+    assert all(0.6 < s < 1.1 for s in he)  # He + ReLU ổn định
+    assert he[-1] / he[0] > 0.8
+
+
+def test_symmetry():
+    _, res = _run()
+    sym = res["sym"]
+    assert sym["w1_change"] > 1e-3  # trọng số có thay đổi…
+    assert sym["row_spread"] < 1e-10  # …nhưng các nơ-ron ẩn vẫn giống hệt nhau
+    assert sym["act_spread"] < 1e-10
+    for act, r in res["zero"].items():
+        assert r["act_spread"] < 1e-12, act
+        assert r["acc"] <= 0.55, act
+    assert res["rand_spread"] > 0.1
+
+
+def test_gradients_per_layer():
+    _, res = _run()
+    g = res["grad"]
+    small, large = g["0,01·randn + tanh"], g["1,0·randn + tanh"]
+    assert small["dA"][0] < 1e-4 * small["dA"][-1]  # tiêu biến khi đi xuống
+    assert large["dA"][0] > 1e3 * large["dA"][-1]  # bùng nổ khi đi xuống
+    for name in ("Xavier + tanh", "He + ReLU"):
+        assert 0.2 < g[name]["dA"][0] / g[name]["dA"][-1] < 5, name
+
+
+def test_circles_accuracy():
+    _, res = _run()
+    acc = res["circle_acc"]
+    assert acc["khởi tạo 0"][0] <= 0.55
+    assert acc["He"][0] >= 0.95
+    assert acc["He"][0] >= acc["ngẫu nhiên lớn (×10)"][0]
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_demo_updates(name):
+    _, res = _run()
+    d = res[name]
+    assert d["error"] is None
+    assert d["changed"]
+    assert d["redraws"] >= 1
+    assert "Lỗi" not in d["status"]

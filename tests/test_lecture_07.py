@@ -1,0 +1,148 @@
+"""Kiểm thử bài 07 (tiền xử lý dữ liệu): chạy notebook, kiểm tra các phép biến đổi và số bước đo được."""
+
+import re
+
+import numpy as np
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+pytestmark = pytest.mark.slow
+
+PATH = "lectures/07_tien_xu_ly_du_lieu.ipynb"
+
+VALUES_CELL = """
+__test_results__["white_identity_err"] = white_identity_err
+__test_results__["cov_white"] = cov_white
+__test_results__["zca_cov"] = X_zca_white @ X_zca_white.T / X_zca_white.shape[1]
+__test_results__["pca_offdiag"] = float(np.cov(transformed["pca"], bias=True)[0, 1])
+__test_results__["zscore_mean"] = transformed["zscore"].mean(axis=1)
+__test_results__["zscore_std"] = transformed["zscore"].std(axis=1)
+__test_results__["minmax_range"] = [float(transformed["minmax"].min()), float(transformed["minmax"].max())]
+__test_results__["fit_train_mean_err"] = fit_train_mean_err
+__test_results__["state_train_mean"] = state_train["mean"].ravel()
+__test_results__["state_all_mean"] = state_all["mean"].ravel()
+__test_results__["train_mean_raw"] = X_train.mean(axis=1)
+__test_results__["Z_train_mean"] = Z_train.mean(axis=1)
+__test_results__["Z_train_std"] = Z_train.std(axis=1)
+__test_results__["val_mean_after"] = val_mean_after
+__test_results__["val_expected"] = ((X_val - X_train.mean(axis=1, keepdims=True))
+                                    / X_train.std(axis=1, keepdims=True)).mean(axis=1)
+__test_results__["bulk_iqr"] = bulk_iqr
+__test_results__["same_sign"] = [same_sign_raw, same_sign_centered, same_sign_white]
+__test_results__["steps"] = {k: (-1 if v is None else v) for k, v in steps_needed.items()}
+__test_results__["max_steps"] = MAX_STEPS
+__test_results__["best_final"] = {k: float(v[-1]) for k, v in best_curve.items()}
+__test_results__["target"] = target
+"""
+
+DEMO_CELL = """
+import warnings
+import numpy as _np
+
+def _snapshot(d):
+    out = []
+    for ax in d.axes:
+        for line in ax.lines:
+            out.append(_np.concatenate([_np.ravel(_np.asarray(line.get_xdata(), float)),
+                                        _np.ravel(_np.asarray(line.get_ydata(), float))]))
+        for coll in ax.collections:
+            out.append(_np.ravel(_np.asarray(coll.get_offsets(), float)))
+    return out
+
+_before = _snapshot({name})
+_r0 = {name}.redraws
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    {name}.update({kwargs})
+_after = _snapshot({name})
+_changed = len(_before) != len(_after) or any(
+    a.shape != b.shape or not _np.allclose(a, b, equal_nan=True) for a, b in zip(_before, _after))
+__test_results__["{name}"] = {{
+    "changed": bool(_changed),
+    "redraws": {name}.redraws - _r0,
+    "error": None if {name}.last_error is None else repr({name}.last_error),
+    "status": {name}.status.value,
+}}
+"""
+
+DEMOS = {"demo": 'method="whiten", rho=0.5, outliers=5'}
+
+
+def _run():
+    cells = [VALUES_CELL] + [DEMO_CELL.format(name=n, kwargs=kw) for n, kw in DEMOS.items()]
+    return run_notebook(PATH, extra_cells=tuple(cells))
+
+
+def test_runs_without_errors():
+    nb, _ = _run()
+    assert error_outputs(nb) == []
+
+
+def test_runtime_under_60s():
+    nb, _ = _run()
+    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
+    assert m, "notebook phải in thời gian chạy"
+    assert float(m.group(1)) < 60
+
+
+def test_whitened_covariance_is_identity():
+    _, res = _run()
+    assert res["white_identity_err"] < 1e-6
+    np.testing.assert_allclose(res["cov_white"], np.eye(2), atol=1e-6)
+    np.testing.assert_allclose(res["zca_cov"], np.eye(2), atol=1e-6)
+    assert abs(res["pca_offdiag"]) < 1e-8
+
+
+def test_basic_transforms():
+    _, res = _run()
+    np.testing.assert_allclose(res["zscore_mean"], 0, atol=1e-9)
+    np.testing.assert_allclose(res["zscore_std"], 1, atol=1e-9)
+    assert res["minmax_range"] == pytest.approx([0.0, 1.0])
+
+
+def test_fit_on_train_only():
+    _, res = _run()
+    assert res["fit_train_mean_err"] < 1e-12
+    np.testing.assert_allclose(res["state_train_mean"], res["train_mean_raw"])
+    assert not np.allclose(res["state_all_mean"], res["train_mean_raw"])
+    np.testing.assert_allclose(res["Z_train_mean"], 0, atol=1e-9)
+    np.testing.assert_allclose(res["Z_train_std"], 1, atol=1e-9)
+    # tập kiểm định được biến đổi bằng thống kê của tập huấn luyện (không khớp lại)
+    np.testing.assert_allclose(res["val_mean_after"], res["val_expected"], atol=1e-12)
+    assert np.abs(res["val_mean_after"]).max() > 1e-3
+
+
+def test_robust_scaler_resists_outliers():
+    _, res = _run()
+    iqr = res["bulk_iqr"]
+    assert 0.8 < iqr["robust"] < 1.2
+    assert iqr["minmax"] < 0.1
+    assert iqr["zscore"] < 0.6
+
+
+def test_gradient_sign():
+    _, res = _run()
+    raw, centered, white = res["same_sign"]
+    assert raw == 1.0
+    assert white < 0.65
+    assert raw > centered > white
+
+
+def test_normalization_needs_fewer_steps():
+    _, res = _run()
+    steps, max_steps = res["steps"], res["max_steps"]
+    raw = steps["thô"] if steps["thô"] >= 0 else max_steps + 1
+    assert 0 < steps["z-score"] <= 50
+    assert 0 < steps["chuẩn hoá trắng"] <= steps["z-score"]
+    assert steps["z-score"] * 10 < steps["trung tâm hoá"] < raw
+    assert res["best_final"]["z-score"] <= res["target"]
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_demo_updates(name):
+    _, res = _run()
+    d = res[name]
+    assert d["error"] is None
+    assert d["changed"]
+    assert d["redraws"] >= 1
+    assert "Lỗi" not in d["status"]

@@ -1,0 +1,141 @@
+"""Kiểm thử bài 08 (chuẩn hoá theo batch): chạy notebook, kiểm tra công thức, chế độ kiểm tra, thí nghiệm."""
+
+import math
+import re
+
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+pytestmark = pytest.mark.slow
+
+PATH = "lectures/08_batch_normalization.ipynb"
+
+VALUES_CELL = """
+__test_results__["bn_out_mean"] = out.mean(axis=1)
+__test_results__["bn_out_var"] = out.var(axis=1)
+__test_results__["identity_err"] = identity_err
+__test_results__["bias_shift_err"] = bias_shift_err
+__test_results__["grad_errors"] = bn_grad_errors
+__test_results__["dZ_sum"] = dZ.sum(axis=1)
+__test_results__["running"] = [trace_mean[-1], trace_var[-1]]
+__test_results__["test_mode_acc"] = list(test_mode_acc.values())
+__test_results__["init_std"] = {str(k): v for k, v in init_std.items()}
+__test_results__["bad_init"] = {str(bn): {"loss": r["final_loss"], "acc": r["acc"],
+                                          "status": r["hist"]["status"]}
+                                for bn, r in bad_init.items()}
+__test_results__["lr_results"] = [[bn, lr, r["status"], r["acc"]] for (bn, lr), r in lr_results.items()]
+"""
+
+DEMO_CELL = """
+import warnings
+import numpy as _np
+
+def _snapshot(d):
+    out = []
+    for ax in d.axes:
+        for line in ax.lines:
+            out.append(_np.concatenate([_np.ravel(_np.asarray(line.get_xdata(), float)),
+                                        _np.ravel(_np.asarray(line.get_ydata(), float))]))
+        for coll in ax.collections:
+            out.append(_np.ravel(_np.asarray(coll.get_offsets(), float)))
+    return out
+
+_before = _snapshot({name})
+_r0 = {name}.redraws
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    {name}.update({kwargs})
+_after = _snapshot({name})
+_changed = len(_before) != len(_after) or any(
+    a.shape != b.shape or not _np.allclose(a, b, equal_nan=True) for a, b in zip(_before, _after))
+__test_results__["{name}"] = {{
+    "changed": bool(_changed),
+    "redraws": {name}.redraws - _r0,
+    "error": None if {name}.last_error is None else repr({name}.last_error),
+    "status": {name}.status.value,
+}}
+"""
+
+DEMOS = {"demo": 'scale=3.0, activation="tanh", lr=0.3'}
+
+
+def _run():
+    cells = [VALUES_CELL] + [DEMO_CELL.format(name=n, kwargs=kw) for n, kw in DEMOS.items()]
+    return run_notebook(PATH, extra_cells=tuple(cells))
+
+
+def test_runs_without_errors():
+    nb, _ = _run()
+    assert error_outputs(nb) == []
+
+
+def test_runtime_under_60s():
+    nb, _ = _run()
+    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
+    assert m, "notebook phải in thời gian chạy"
+    assert float(m.group(1)) < 60
+
+
+def test_forward_formulas():
+    _, res = _run()
+    assert all(abs(v) < 1e-9 for v in res["bn_out_mean"])
+    assert all(abs(v - 1) < 1e-3 for v in res["bn_out_var"])
+    assert res["identity_err"] < 1e-9  # γ = √(σ²+ε), β = μ khôi phục Z
+    assert res["bias_shift_err"] < 1e-9  # b thừa
+
+
+def test_backward_matches_numeric_gradient():
+    _, res = _run()
+    for name, err in res["grad_errors"].items():
+        assert err < 1e-7, name
+    assert all(abs(v) < 1e-9 for v in res["dZ_sum"])
+
+
+def test_running_averages_converge():
+    _, res = _run()
+    mean, var = res["running"]
+    assert abs(mean - 3) < 0.3
+    assert abs(var - 4) < 0.6
+
+
+def test_batch_statistics_at_test_time_is_a_bug():
+    _, res = _run()
+    correct, whole, skewed, single = res["test_mode_acc"]
+    assert correct > 0.9
+    assert abs(whole - correct) < 0.05  # lỗi bị che giấu với batch lớn, trộn đều
+    assert skewed < correct - 0.2
+    assert single < 0.45  # batch 1 mẫu: mọi đầu vào cho cùng một đầu ra
+
+
+def test_bad_init_stalls_without_bn_trains_with_bn():
+    _, res = _run()
+    plain, bn = res["bad_init"]["False"], res["bad_init"]["True"]
+    assert abs(plain["loss"] - math.log(3)) < 0.01  # đứng yên ở ln 3
+    assert plain["acc"] < 0.45
+    assert bn["loss"] < 0.5 * math.log(3)
+    assert bn["acc"] > 0.85
+    std_plain, std_bn = res["init_std"]["False"], res["init_std"]["True"]
+    assert std_plain[-1] < 1e-8
+    assert all(0.3 < s < 1.0 for s in std_bn)
+
+
+def test_bn_tolerates_larger_learning_rate():
+    _, res = _run()
+    table = {(bn, lr): (status, acc) for bn, lr, status, acc in res["lr_results"]}
+    lrs = sorted({lr for _, lr in table})
+    top = lrs[-1]
+    assert table[False, top][0] == "phân kỳ"
+    assert table[True, top][0] == "ok" and table[True, top][1] > 0.85
+    ok_plain = [lr for lr in lrs if table[False, lr][0] == "ok" and table[False, lr][1] > 0.9]
+    ok_bn = [lr for lr in lrs if table[True, lr][0] == "ok" and table[True, lr][1] > 0.9]
+    assert max(ok_bn) > max(ok_plain)
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_demo_updates(name):
+    _, res = _run()
+    d = res[name]
+    assert d["error"] is None
+    assert d["changed"]
+    assert d["redraws"] >= 1
+    assert "Lỗi" not in d["status"]
