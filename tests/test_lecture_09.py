@@ -1,0 +1,128 @@
+"""Bài 09 (điều chuẩn): notebook chạy không lỗi, các số liệu chính đúng, bản demo cập nhật được."""
+
+import math
+
+import pytest
+from conftest import all_output_text, error_outputs, run_notebook
+
+NB = "lectures/09_regularization.ipynb"
+
+COLLECT = """
+__test_results__.update(
+    ti_le_nguoc=float(ti_le_trung_binh_nguoc),
+    ti_le_thuong=float(ti_le_trung_binh_thuong),
+    keep_prob=float(keep_prob),
+    so_bi_tat=float(so_bi_tat),
+    chuan_theo_lambda={repr(float(k)): float(v) for k, v in chuan_theo_lambda.items()},
+    khoang_cach_khong_dc=float(khoang_cach_khong_dc),
+    khoang_cach_l2=float(khoang_cach_l2),
+    khoang_cach_dropout=float(khoang_cach_dropout),
+    do_tuyen_tinh={repr(float(k)): float(v) for k, v in do_tuyen_tinh.items()},
+    sai_so_bayes=float(sai_so_bayes),
+    ket_qua_3={k: [float(a), float(b)] for k, (a, b) in ket_qua_3.items()},
+    chan_doan=[chan_doan(tr, va) for tr, va in bang_ghi_chu],
+    tang_cuong={k: [float(a), float(b)] for k, (a, b) in ket_qua_tang.items()},
+    so_he_so_0={k: int((abs(v) < 1e-10).sum()) for k, v in cac_cach.items()},
+)
+"""
+
+DEMO = """
+import warnings
+import numpy as np
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    truoc = np.array(demo.mesh.get_array(), dtype=float).copy()
+    cao_truoc = [b.get_height() for b in demo.bars]
+    lan_ve = demo.redraws
+    demo.update(lambd=1.0, keep_prob=0.7)
+    sau = np.array(demo.mesh.get_array(), dtype=float)
+    cao_sau = [b.get_height() for b in demo.bars]
+__test_results__.update(
+    demo_anh_doi=bool(not np.allclose(truoc, sau)),
+    demo_cot_doi=bool(not np.allclose(cao_truoc, cao_sau)),
+    demo_lan_ve=demo.redraws - lan_ve,
+    demo_loi=repr(demo.last_error),
+    demo_trang_thai=demo.status.value,
+    demo_values=dict(demo.values),
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+
+
+def test_no_errors(executed):
+    nb, _ = executed
+    assert error_outputs(nb) == []
+
+
+def test_notes_table_diagnosis(executed):
+    _, r = executed
+    assert r["chan_doan"] == [
+        "phương sai cao (quá khớp)",
+        "độ chệch cao (dưới khớp)",
+        "độ chệch cao + phương sai cao",
+        "độ chệch thấp, phương sai thấp",
+    ]
+
+
+def test_dropout_preserves_mean(executed):
+    _, r = executed
+    # dropout ngược giữ nguyên trung bình (trong vài phần trăm), chỉ tắt thì còn keep_prob lần
+    assert abs(r["ti_le_nguoc"] - 1.0) < 0.03
+    assert abs(r["ti_le_thuong"] - r["keep_prob"]) < 0.03
+    assert abs(r["so_bi_tat"] - 50 * (1 - r["keep_prob"])) < 0.5
+
+
+def test_l2_shrinks_weights(executed):
+    _, r = executed
+    norms = [v for _, v in sorted(((float(k), v) for k, v in r["chuan_theo_lambda"].items()))]
+    assert len(norms) >= 5
+    # chuẩn trọng số giảm đơn điệu theo λ và λ lớn nhất co trọng số ít nhất 5 lần
+    assert all(b < a for a, b in zip(norms, norms[1:]))
+    assert norms[-1] < norms[0] / 5
+
+
+def test_regularization_narrows_gap(executed):
+    _, r = executed
+    assert r["khoang_cach_khong_dc"] > 0.05  # quá khớp rõ khi không điều chuẩn
+    assert r["khoang_cach_l2"] < r["khoang_cach_khong_dc"]
+    assert r["khoang_cach_dropout"] < r["khoang_cach_khong_dc"]
+
+
+def test_overfit_example_and_bayes_error(executed):
+    _, r = executed
+    assert 0.08 < r["sai_so_bayes"] < 0.15
+    tr0, va0 = r["ket_qua_3"]["mạng 64-64, λ = 0"]
+    assert tr0 < r["sai_so_bayes"] < va0  # học thuộc nhiễu: sai số huấn luyện dưới mức tối ưu
+
+
+def test_tanh_nearly_linear_with_large_lambda(executed):
+    _, r = executed
+    lech = {float(k): v for k, v in r["do_tuyen_tinh"].items()}
+    assert lech[3.0] < 0.05 < lech[0.0]
+
+
+def test_l1_gives_zeros_l2_does_not(executed):
+    _, r = executed
+    assert r["so_he_so_0"]["L2"] == 0
+    assert r["so_he_so_0"]["L1"] >= 10
+
+
+def test_outputs_mention_key_numbers(executed):
+    nb, r = executed
+    text = all_output_text(nb)
+    assert "tỉ lệ 1.00" in text or "tỉ lệ 0.99" in text
+    assert "Dừng sớm" in text
+    assert math.isfinite(r["tang_cuong"]["150 ảnh gốc"][1])
+
+
+def test_demo_updates_in_place(executed):
+    _, r = executed
+    assert r["demo_loi"] == "None"
+    assert r["demo_anh_doi"] and r["demo_cot_doi"]
+    assert r["demo_lan_ve"] == 1
+    assert r["demo_values"]["keep_prob"] == pytest.approx(0.7)
+    assert "phân kỳ" not in r["demo_trang_thai"].lower()

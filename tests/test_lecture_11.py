@@ -1,0 +1,112 @@
+"""Bài 11 (tổng quan CNN/RNN): công thức khớp PyTorch, các thí nghiệm nhỏ, demo RNN cập nhật được."""
+
+import pytest
+from conftest import error_outputs, run_notebook
+
+NB = "lectures/11_tong_quan_cnn_rnn.ipynb"
+
+COLLECT = """
+__test_results__.update(
+    sai_lech_conv=float(sai_lech_conv),
+    so_kiem_tra=int(so_kiem_tra),
+    so_khop=int(so_khop),
+    bang_tham_so=[[r[0], list(r[1]), list(r[2]), int(r[3]), int(r[4])] for r in bang_tham_so],
+    tong_cong_thuc=int(tong_cong_thuc),
+    tong_torch=int(tong_torch),
+    R2=int(R2),
+    truong_tiep_nhan=[[cnn.receptive_field(ks, ss), *map(int, do_truong_tiep_nhan(ks, ss)[:2])] for ks, ss in cac_mang],
+    acc_cnn_val=float(acc_cnn_val),
+    sai_lech_rnn=float(sai_lech_rnn),
+    sai_lech_jacobi=float(sai_lech_jacobi),
+    chuan_tuyen_tinh={str(rho): float(chuan_gradient_theo_thoi_gian(rho, "tuyến tính")[-1]) for rho in (0.5, 1.0, 1.5)},
+    T_MAX=int(T_MAX),
+    ti_le_lstm={k: float(g[0] / g[-1]) for k, g in grad_theo_mang.items()},
+    acc_20=float(acc_20),
+    gradcheck_ok=bool(gradcheck_ok),
+    O_cau1=int(O_cau1),
+)
+"""
+
+DEMO = """
+import warnings
+import numpy as np
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    truoc = np.array(demo.duong.get_ydata(), dtype=float).copy()
+    lan_ve = demo.redraws
+    demo.update(rho=1.3, activation="tanh")
+    sau = np.array(demo.duong.get_ydata(), dtype=float)
+    rho_sau = np.array(demo.duong_rho.get_ydata(), dtype=float)
+__test_results__.update(
+    demo_doi=bool(not np.allclose(truoc, sau)),
+    demo_rho_dung=bool(np.allclose(rho_sau, 1.3 ** np.arange(1, len(rho_sau) + 1))),
+    demo_lan_ve=demo.redraws - lan_ve,
+    demo_loi=repr(demo.last_error),
+    demo_trang_thai=demo.status.value,
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+
+
+def test_no_errors(executed):
+    nb, _ = executed
+    assert error_outputs(nb) == []
+
+
+def test_conv_from_scratch_matches_torch(executed):
+    _, r = executed
+    assert r["sai_lech_conv"] < 1e-10
+
+
+def test_output_size_formula_agrees_with_torch_on_grid(executed):
+    _, r = executed
+    assert r["so_kiem_tra"] > 1000
+    assert r["so_khop"] == r["so_kiem_tra"]
+
+
+def test_parameter_table_matches_torch(executed):
+    _, r = executed
+    for ten, hinh, hinh_torch, a, b in r["bang_tham_so"]:
+        assert hinh == hinh_torch, ten
+        assert a == b, ten
+    assert r["tong_cong_thuc"] == r["tong_torch"] == 1898
+
+
+def test_receptive_field(executed):
+    _, r = executed
+    assert r["R2"] == 5
+    for R, h, w in r["truong_tiep_nhan"]:
+        assert R == h == w
+
+
+def test_rnn_and_gradients_through_time(executed):
+    _, r = executed
+    assert r["sai_lech_rnn"] < 1e-6
+    assert r["sai_lech_jacobi"] < 1e-8
+    T = r["T_MAX"]
+    lin = {float(k): v for k, v in r["chuan_tuyen_tinh"].items()}
+    # RNN tuyến tính với W_aa = ρ·Q (Q trực giao): chuẩn gradient đúng bằng ρ^T
+    for rho, v in lin.items():
+        assert v == pytest.approx(rho**T, rel=1e-6)
+    assert r["ti_le_lstm"]["RNN tanh"] < 1e-6
+    assert r["ti_le_lstm"]["LSTM, b_f = 3"] > 1e-2
+
+
+def test_small_cnn_trains_and_tips(executed):
+    _, r = executed
+    assert r["acc_cnn_val"] > 0.9
+    assert r["acc_20"] == 1.0
+    assert r["gradcheck_ok"]
+    assert r["O_cau1"] == 32
+
+
+def test_demo_updates_in_place(executed):
+    _, r = executed
+    assert r["demo_loi"] == "None"
+    assert r["demo_doi"] and r["demo_rho_dung"]
+    assert r["demo_lan_ve"] == 1
+    assert "T = 40" in r["demo_trang_thai"]
