@@ -119,10 +119,20 @@ def namespace(*arrays):
 
     Đường tắt cho mảng numpy (trường hợp thường gặp nhất): tránh chi phí dò tìm mỗi lần gọi.
     """
-    for a in arrays:
-        if type(a) is not np.ndarray:
-            return _compat_namespace(*arrays)
-    return _np_xp
+    kinds = {type(a) for a in arrays}
+    if kinds == {np.ndarray}:
+        return _np_xp
+    if len(kinds) == 1 and is_torch_array(arrays[0]):
+        return _torch_xp()
+    return _compat_namespace(*arrays)
+
+
+def _torch_xp():
+    if "torch" not in _state:
+        import array_api_compat.torch as xp_torch
+
+        _state["torch"] = xp_torch
+    return _state["torch"]
 
 
 def asarray(x, dtype=None, like=None):
