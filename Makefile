@@ -14,13 +14,15 @@ SYS_PACKAGES := hunspell hunspell-vi chromium
 NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
 PORT ?= 8866
 
-.PHONY: help setup lab test lint format sysdeps bench demo clean grade-build grade-check grade-autograde grade-feedback grade-export validate
+.PHONY: help setup lab test lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
 
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
 	@echo "make test   — cài đặt (nếu cần) rồi chạy ruff + toàn bộ kiểm thử"
 	@echo "make bench  — đo tốc độ nblib so với torch.nn và vòng lặp numpy viết tay"
 	@echo "make demo NB=lectures/<bài>.ipynb — trình chiếu một bài bằng Voilà"
+	@echo "make validate NB=exercises/<bài>/<bài>.ipynb — sinh viên tự kiểm tra bài làm"
+	@echo "make grade-build | grade-check | grade-autograde DIR=... | grade-feedback | grade-export CSV=..."
 
 setup: $(STAMP)
 
@@ -69,6 +71,35 @@ bench: setup
 
 demo: setup
 	$(BIN)/voila --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 "$(NB)"
+
+# ---- Chấm điểm (giảng viên) và tự kiểm tra (sinh viên); xem docs/instructors.md ----
+DIR ?= nop-bai
+CSV ?= diem.csv
+WORKERS ?=
+
+grade-build: setup
+	$(BIN)/python -m grading build
+
+grade-check: setup
+	$(BIN)/python -m grading check
+
+grade-release: setup
+	$(BIN)/python -m grading release
+
+grade-collect: setup
+	$(BIN)/python -m grading collect
+
+grade-autograde: setup
+	$(BIN)/python -m grading autograde $(if $(WORKERS),--workers $(WORKERS),) $(DIR)
+
+grade-feedback: setup
+	$(BIN)/python -m grading feedback && $(BIN)/python -m grading release-feedback
+
+grade-export: setup
+	$(BIN)/python -m grading export $(CSV)
+
+validate: setup
+	$(BIN)/python -m grading validate "$(NB)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .grading-workspace test-artifacts

@@ -47,6 +47,11 @@ _state = {"name": None}
 
 
 def _cuda_available() -> bool:
+    # Không có thiết bị GPU nào (NVIDIA hay ROCm) thì khỏi nhập torch (mất vài giây) chỉ để hỏi CUDA.
+    import glob
+
+    if not glob.glob("/dev/nvidia*") and not os.path.exists("/dev/kfd") and os.name == "posix":
+        return False
     try:
         import torch
     except ImportError:  # pragma: no cover - torch là phụ thuộc bắt buộc

@@ -148,12 +148,17 @@ def _compare_arrays(name, got, expected, rtol, atol):
     if got.dtype.kind not in numeric:
         _fail(name, [f"mong đợi mảng số ({ke}), nhận được dtype {got.dtype}."])
     if ke == "số thực" and kg in ("số nguyên", "bool"):
+        hint = (
+            "Gợi ý: phép so sánh (ví dụ z > 0) cho mảng bool; đổi sang số thực bằng .astype(float)."
+            if kg == "bool"
+            else "Gợi ý: phép chia nguyên // hoặc mảng khởi tạo bằng số nguyên làm mất phần thập phân."
+        )
         _fail(
             name,
             [
                 "sai kiểu dữ liệu (dtype).",
                 f"Mong đợi: {ke} (ví dụ float64), nhận được: {kg} ({got.dtype}).",
-                "Gợi ý: phép chia nguyên // hoặc mảng khởi tạo bằng số nguyên làm mất phần thập phân.",
+                hint,
             ],
         )
     if ke in ("số nguyên", "bool") and kg == "số thực":
@@ -325,6 +330,10 @@ def reference_names(fn, _seen=None) -> list[str]:
     fn = inspect.unwrap(fn)
     if isinstance(fn, functools.partial):
         fn = fn.func
+    own = _is_reference_object(fn)
+    if own:
+        # chính hàm được nộp là hàm của nblib (ví dụ `from nblib.activations import relu`)
+        return [f"{getattr(fn, '__name__', '?')} ({own})"]
     code = getattr(fn, "__code__", None)
     if code is None or id(fn) in seen:
         return []
@@ -362,6 +371,14 @@ def _raiser(fullname):
     return _blocked
 
 
+def _block(value, fullname):
+    if callable(value):
+        return _raiser(fullname)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_block(v, f"{fullname}[{i}]") for i, v in enumerate(value))
+    return value
+
+
 @contextlib.contextmanager
 def no_reference():
     """Trong khối `with`, mọi hàm/lớp công khai của các module nblib (trừ checks, backend) đã
@@ -384,9 +401,13 @@ def no_reference():
                     saved.append((mod, attr, val))
                     setattr(mod, attr, _raiser(f"{modname}.{attr}"))
                 elif isinstance(val, dict) and attr.isupper():
-                    # ví dụ ACTIVATIONS, OPTIMIZERS: bảng tra hàm
+                    # ví dụ ACTIVATIONS, OPTIMIZERS: bảng tra hàm (giá trị là hàm hoặc tuple hàm)
                     saved.append((mod, attr, val))
-                    setattr(mod, attr, {k: _raiser(f"{modname}.{attr}[{k!r}]") for k in val})
+                    setattr(
+                        mod,
+                        attr,
+                        {k: _block(v, f"{modname}.{attr}[{k!r}]") for k, v in val.items()},
+                    )
         yield
     finally:
         for mod, attr, val in reversed(saved):

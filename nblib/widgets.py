@@ -129,6 +129,12 @@ def _make_figure(nrows, ncols, figsize, **kw):
             if matplotlib.get_backend() != previous:  # nhập ipympl đổi backend của pyplot: trả lại
                 _restore_backend(previous)
 
+            # Hình rộng hơn cột notebook bị cắt (phải cuộn ngang): giới hạn bề rộng theo điểm ảnh
+            # bằng cách giảm dpi (hình giữ nguyên bố cục, chỉ nhỏ lại). NBLIB_FIGURE_MAX_PX để đổi.
+            # (dpi đặt khi tạo Figure: ipympl tính lại dpi theo màn hình từ giá trị ban đầu này.)
+            max_px = float(os.environ.get("NBLIB_FIGURE_MAX_PX", "860"))
+            if figsize[0] * fig.dpi > max_px:
+                fig = Figure(figsize=figsize, dpi=max_px / figsize[0], layout="constrained")
             canvas = Canvas(fig)
             canvas.header_visible = False
             canvas.footer_visible = False

@@ -1,0 +1,7 @@
+"""Cho phép chạy `python -m grading ...`."""
+
+import sys
+
+from grading.cli import main
+
+sys.exit(main())
