@@ -1,65 +1,13 @@
 """Kiểm thử bài 02 (hàm kích hoạt): chạy notebook, kiểm tra bảng đạo hàm, tiêu biến gradient, ReLU chết và demo."""
 
-import unicodedata
-from datetime import datetime
-
-import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT, error_outputs, run_notebook
+from conftest import error_outputs, run_notebook
+from lecture_helpers import assert_demo_ok, assert_lecture_structure, cell_seconds, demo_check_cell
 
 from nblib import activations as act
 
 NB = "lectures/02_ham_kich_hoat.ipynb"
-
-# Ô bổ sung dùng chung (giống test_lecture_01.py): chụp dữ liệu các đối tượng vẽ, gọi demo.update(...)
-# với cảnh báo bị biến thành lỗi, ghi lại hình có đổi không, lỗi, cảnh báo và dòng trạng thái.
-DEMO_HELPER = """
-import warnings as _warnings
-import numpy as _np
-
-
-def _artist_data(fig):
-    data = []
-    for ax in fig.axes:
-        for ln in ax.lines:
-            data.append(_np.asarray(ln.get_xydata(), dtype=float))
-        for im in ax.images:
-            data.append(_np.asarray(im.get_array(), dtype=float))
-        for coll in ax.collections:
-            data.append(_np.asarray(coll.get_offsets(), dtype=float))
-        for p in ax.patches:
-            data.append(_np.asarray(p.get_verts(), dtype=float))
-        for t in ax.texts:
-            data.append(t.get_text())
-    return data
-
-
-def _same(a, b):
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return a.shape == b.shape and bool(_np.array_equal(a, b, equal_nan=True))
-
-
-def _check_demo(d, **values):
-    fig_id = id(d.fig)
-    counts = [len(ax.get_children()) for ax in d.fig.axes]
-    before = _artist_data(d.fig)
-    redraws = d.redraws
-    with _warnings.catch_warnings(record=True) as caught:
-        _warnings.simplefilter("error")
-        d.update(**values)
-    after = _artist_data(d.fig)
-    return {
-        "changed": len(before) != len(after) or not all(_same(a, b) for a, b in zip(before, after)),
-        "same_figure": id(d.fig) == fig_id,
-        "same_artist_count": counts == [len(ax.get_children()) for ax in d.fig.axes],
-        "redraws": d.redraws - redraws,
-        "last_error": None if d.last_error is None else repr(d.last_error),
-        "status": d.status.value,
-        "warnings": [str(w.message) for w in caught],
-    }
-"""
 
 EXTRA = (
     """
@@ -76,12 +24,9 @@ __test_results__["n_dead_layer2"] = int(dead_units.sum())
 __test_results__["softmax_jacobian_error"] = softmax_jacobian_error
 __test_results__["softmax_example"] = s_vec.ravel()
 """,
-    DEMO_HELPER,
-    """
-__test_results__["demo_tanh"] = _check_demo(demo, activation="tanh", input_scale=10.0, weight_gain=1.0)
-__test_results__["demo_relu"] = _check_demo(demo, activation="relu", input_scale=1.0, weight_gain=3.0)
-__test_results__["demo_extreme"] = _check_demo(demo, activation="sigmoid", input_scale=100.0, weight_gain=10.0)
-""",
+    demo_check_cell("demo_tanh", activation="tanh", input_scale=10.0, weight_gain=1.0),
+    demo_check_cell("demo_relu", activation="relu", input_scale=1.0, weight_gain=3.0),
+    demo_check_cell("demo_extreme", activation="sigmoid", input_scale=100.0, weight_gain=10.0),
 )
 
 
@@ -97,13 +42,7 @@ def test_notebook_runs_without_errors(executed):
 
 def test_runs_under_60_seconds(executed):
     nb, _ = executed
-    total = 0.0
-    for c in nb.cells:
-        ex = c.get("metadata", {}).get("execution", {})
-        if "iopub.execute_input" in ex and "shell.execute_reply" in ex:
-            start = datetime.fromisoformat(ex["iopub.execute_input"])
-            end = datetime.fromisoformat(ex["shell.execute_reply"])
-            total += (end - start).total_seconds()
+    total = cell_seconds(nb)
     assert 0 < total < 60, f"các ô của notebook chạy mất {total:.1f} s (giới hạn 60 s)"
 
 
@@ -175,13 +114,7 @@ def test_softmax(executed):
 @pytest.mark.parametrize("case", ["demo_tanh", "demo_relu", "demo_extreme"])
 def test_demo_updates_in_place(executed, case):
     _, r = executed
-    d = r[case]
-    assert d["changed"], "hình của demo không thay đổi sau update"
-    assert d["same_figure"] and d["same_artist_count"]
-    assert d["redraws"] == 1
-    assert d["last_error"] is None
-    assert d["warnings"] == []
-    assert "Lỗi" not in d["status"]
+    assert_demo_ok(r[case])
 
 
 def test_demo_status_mentions_activation(executed):
@@ -191,14 +124,4 @@ def test_demo_status_mentions_activation(executed):
 
 
 def test_markdown_is_nfc_and_structured():
-    nb = nbformat.read(ROOT / NB, as_version=4)
-    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert unicodedata.normalize("NFC", md) == md
-    for heading in ("## Mục tiêu", "## Câu hỏi", "## Tóm tắt", "## Tài liệu tham khảo"):
-        assert heading in md
-    assert md.count("<summary>Đáp án</summary>") >= 6
-    first_code = next(c.source for c in nb.cells if c.cell_type == "code")
-    assert first_code.startswith("import nblib\n\nnblib.print_backend()")
-    for c in nb.cells:
-        if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
+    assert_lecture_structure(NB, min_answers=6)

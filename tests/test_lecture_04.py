@@ -4,6 +4,7 @@ import math
 
 import pytest
 from conftest import all_output_text, error_outputs, run_notebook
+from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
 
 NB = "lectures/04_ham_mat_mat_gradient_descent.ipynb"
 
@@ -21,46 +22,31 @@ __test_results__["alpha"] = {
 __test_results__["total_time"] = _time.perf_counter() - _t_start
 """
 
-DEMO = """
-import warnings as _w
-import numpy as _np
-
-def _snapshot(d):
-    return (_np.array(d.duong_loss.get_ydata(), dtype=float).copy(),
-            _np.array(d.anh.get_array(), dtype=float).copy())
-
-_r = {"exception": None}
-try:
-    with _w.catch_warnings():
-        _w.simplefilter("error")
-        _line0, _img0 = _snapshot(demo)
-        _redraws0 = demo.redraws
-        demo.update(lr=2.0, batch="mini-batch 32")
-        _line1, _img1 = _snapshot(demo)
-        _r["status_ok"] = demo.status.value
-        _r["error_ok"] = repr(demo.last_error) if demo.last_error else None
-        _r["line_changed"] = (_line0.shape != _line1.shape) or not _np.allclose(_line0, _line1)
-        _r["img_changed"] = not _np.allclose(_img0, _img1)
-        _r["redraws"] = demo.redraws - _redraws0
-        demo.update(lr=80.0, batch="batch (toàn bộ)")
-        _r["status_div"] = demo.status.value
-        _r["error_div"] = repr(demo.last_error) if demo.last_error else None
-        _r["line_finite"] = bool(_np.all(_np.isfinite(demo.duong_loss.get_ydata())))
-except Exception as _e:
-    _r["exception"] = repr(_e)
-__test_results__["demo"] = _r
-"""
+DEMO = (
+    demo_check_cell(
+        "demo",
+        watch={"line": "demo.duong_loss.get_ydata()", "img": "demo.anh.get_array()"},
+        lr=2.0,
+        batch="mini-batch 32",
+    ),
+    demo_check_cell(
+        "demo_div",
+        extra={"line_finite": "bool(_np.all(_np.isfinite(demo.duong_loss.get_ydata())))"},
+        lr=80.0,
+        batch="batch (toàn bộ)",
+    ),
+)
 
 
 @pytest.fixture(scope="module")
 def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
 
 
 def test_runs_without_errors(executed):
     nb, res = executed
     assert error_outputs(nb) == []
-    assert "demo" in res and "alpha" in res, "các ô kiểm thử bổ sung không chạy hết"
+    assert "demo_div" in res and "alpha" in res, "các ô kiểm thử bổ sung không chạy hết"
 
 
 def test_runtime_under_60s(executed):
@@ -120,17 +106,19 @@ def test_learning_rate_sweep(executed):
 def test_demo_updates_in_place(executed):
     _, res = executed
     d = res["demo"]
-    assert d["exception"] is None
-    assert d["error_ok"] is None and d["error_div"] is None
-    assert d["line_changed"] and d["img_changed"]
-    assert d["redraws"] == 1
-    assert "Lỗi" not in d["status_ok"] and "phân kỳ" not in d["status_ok"]
-    assert "độ chính xác" in d["status_ok"]
+    assert_demo_ok(d)  # đường mất mát và ảnh ranh giới đều đổi, vẽ lại đúng 1 lần, không lỗi
+    assert set(d["watched_changed"]) == {"line", "img"}
+    assert res["demo_div"]["last_error"] is None
+    assert "độ chính xác" in d["status"]
 
 
 def test_demo_huge_learning_rate_says_diverged(executed):
     _, res = executed
-    d = res["demo"]
-    assert "phân kỳ" in d["status_div"]
-    assert "Lỗi" not in d["status_div"]
-    assert d["line_finite"]
+    d = res["demo_div"]
+    assert_demo_ok(d, diverged=True)
+    assert "phân kỳ" in d["status"]
+    assert d["extra"]["line_finite"]
+
+
+def test_markdown_is_nfc_and_structured():
+    assert_lecture_structure(NB, min_answers=8, first_code=None)

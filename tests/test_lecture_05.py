@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import all_output_text, error_outputs, run_notebook
+from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
 
 NB = "lectures/05_toi_uu_hoa.ipynb"
 
@@ -20,38 +21,25 @@ __test_results__["moons_status"] = {ten: kq["history"]["status"] for ten, kq in 
 __test_results__["total_time"] = _time.perf_counter() - _t_start
 """
 
-DEMO = """
-import warnings as _w
-import numpy as _np
-
-def _snapshot(d):
-    return (_np.array(d.duong_qd.get_xydata(), dtype=float).copy(),
-            _np.array(d.duong_f.get_ydata(), dtype=float).copy())
-
-_r = {"exception": None}
-try:
-    with _w.catch_warnings():
-        _w.simplefilter("error")
-        _path0, _f0 = _snapshot(demo)
-        _redraws0 = demo.redraws
-        demo.update(toi_uu="Adam", lr=0.2, gamma=0.8)
-        _path1, _f1 = _snapshot(demo)
-        _r["status_ok"] = demo.status.value
-        _r["error_ok"] = repr(demo.last_error) if demo.last_error else None
-        _r["path_changed"] = (_path0.shape != _path1.shape) or not _np.allclose(_path0, _path1)
-        _r["f_changed"] = (_f0.shape != _f1.shape) or not _np.allclose(_f0, _f1)
-        _r["redraws"] = demo.redraws - _redraws0
-        demo.update(toi_uu="động lượng", lr=0.01, gamma=0.5)
-        _path2, _ = _snapshot(demo)
-        _r["gamma_changed"] = (_path1.shape != _path2.shape) or not _np.allclose(_path1, _path2)
-        demo.update(toi_uu="hạ gradient", lr=0.05)
-        _r["status_div"] = demo.status.value
-        _r["error_div"] = repr(demo.last_error) if demo.last_error else None
-        _r["path_finite"] = bool(_np.all(_np.isfinite(demo.duong_qd.get_xydata())))
-except Exception as _e:
-    _r["exception"] = repr(_e)
-__test_results__["demo"] = _r
-"""
+PATH_EXPR = "demo.duong_qd.get_xydata()"
+DEMO = (
+    demo_check_cell(
+        "demo",
+        watch={"path": PATH_EXPR, "f": "demo.duong_f.get_ydata()"},
+        toi_uu="Adam",
+        lr=0.2,
+        gamma=0.8,
+    ),
+    demo_check_cell(
+        "demo_gamma", watch={"path": PATH_EXPR}, toi_uu="động lượng", lr=0.01, gamma=0.5
+    ),
+    demo_check_cell(
+        "demo_div",
+        extra={"path_finite": f"bool(_np.all(_np.isfinite({PATH_EXPR})))"},
+        toi_uu="hạ gradient",
+        lr=0.05,
+    ),
+)
 
 GD = "hạ gradient (mini-batch)"
 MOM_NOTES = "động lượng (dạng ghi chú, cùng α)"
@@ -60,13 +48,13 @@ MOM_EMA = "động lượng (dạng trung bình trượt)"
 
 @pytest.fixture(scope="module")
 def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
 
 
 def test_runs_without_errors(executed):
     nb, res = executed
     assert error_outputs(nb) == []
-    assert "demo" in res and "moons" in res, "các ô kiểm thử bổ sung không chạy hết"
+    assert "demo_div" in res and "moons" in res, "các ô kiểm thử bổ sung không chạy hết"
 
 
 def test_runtime_under_60s(executed):
@@ -130,16 +118,21 @@ def test_moons_comparison(executed):
 def test_demo_updates_in_place(executed):
     _, res = executed
     d = res["demo"]
-    assert d["exception"] is None
-    assert d["error_ok"] is None and d["error_div"] is None
-    assert d["path_changed"] and d["f_changed"] and d["gamma_changed"]
-    assert d["redraws"] == 1
-    assert "Adam" in d["status_ok"] and "phân kỳ" not in d["status_ok"]
+    assert_demo_ok(d)  # quỹ đạo và đường f đều đổi, vẽ lại đúng 1 lần, không lỗi, không phân kỳ
+    assert set(d["watched_changed"]) == {"path", "f"}
+    assert_demo_ok(res["demo_gamma"])  # đổi γ thì quỹ đạo đổi
+    assert res["demo_gamma"]["watched_changed"] == {"path": True}
+    assert res["demo_div"]["last_error"] is None
+    assert "Adam" in d["status"]
 
 
 def test_demo_divergence_status(executed):
     _, res = executed
-    d = res["demo"]
-    assert "phân kỳ" in d["status_div"]
-    assert "Lỗi" not in d["status_div"]
-    assert d["path_finite"]
+    d = res["demo_div"]
+    assert_demo_ok(d, diverged=True)
+    assert "phân kỳ" in d["status"]
+    assert d["extra"]["path_finite"]
+
+
+def test_markdown_is_nfc_and_structured():
+    assert_lecture_structure(NB, min_answers=7, first_code=None)

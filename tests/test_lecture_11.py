@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import error_outputs, run_notebook
+from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
 
 NB = "lectures/11_tong_quan_cnn_rnn.ipynb"
 
@@ -27,29 +28,23 @@ __test_results__.update(
 )
 """
 
-DEMO = """
-import warnings
-import numpy as np
-with warnings.catch_warnings():
-    warnings.simplefilter("error")
-    truoc = np.array(demo.duong.get_ydata(), dtype=float).copy()
-    lan_ve = demo.redraws
-    demo.update(rho=1.3, activation="tanh")
-    sau = np.array(demo.duong.get_ydata(), dtype=float)
-    rho_sau = np.array(demo.duong_rho.get_ydata(), dtype=float)
-__test_results__.update(
-    demo_doi=bool(not np.allclose(truoc, sau)),
-    demo_rho_dung=bool(np.allclose(rho_sau, 1.3 ** np.arange(1, len(rho_sau) + 1))),
-    demo_lan_ve=demo.redraws - lan_ve,
-    demo_loi=repr(demo.last_error),
-    demo_trang_thai=demo.status.value,
+RHO_EXPR = "_np.asarray(demo.duong_rho.get_ydata(), dtype=float)"
+DEMO = (
+    demo_check_cell(
+        "demo",
+        watch={"duong": "demo.duong.get_ydata()"},
+        extra={
+            "rho_dung": f"bool(_np.allclose({RHO_EXPR}, 1.3 ** _np.arange(1, len({RHO_EXPR}) + 1)))"
+        },
+        rho=1.3,
+        activation="tanh",
+    ),
 )
-"""
 
 
 @pytest.fixture(scope="module")
 def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, DEMO))
+    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
 
 
 def test_no_errors(executed):
@@ -106,7 +101,12 @@ def test_small_cnn_trains_and_tips(executed):
 
 def test_demo_updates_in_place(executed):
     _, r = executed
-    assert r["demo_loi"] == "None"
-    assert r["demo_doi"] and r["demo_rho_dung"]
-    assert r["demo_lan_ve"] == 1
-    assert "T = 40" in r["demo_trang_thai"]
+    d = r["demo"]
+    assert_demo_ok(d)  # đường chuẩn gradient đổi, vẽ lại đúng 1 lần, không lỗi
+    assert d["watched_changed"] == {"duong": True}
+    assert d["extra"]["rho_dung"]
+    assert "T = 40" in d["status"]
+
+
+def test_markdown_is_nfc_and_structured():
+    assert_lecture_structure(NB, min_answers=6, first_code="import nblib; nblib.print_backend()")

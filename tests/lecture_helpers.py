@@ -1,0 +1,168 @@
+"""Phần dùng chung của các kiểm thử bài giảng (tests/test_lecture_NN.py).
+
+- `demo_check_cell(...)`: mã nguồn một ô bổ sung (chạy sau notebook, qua `run_notebook`) gọi
+  `demo.update(**values)` với cảnh báo bị biến thành lỗi và ghi kết quả vào `__test_results__[name]`.
+- `assert_demo_ok(result, ...)`: các khẳng định chung cho một kết quả như vậy.
+- `assert_lecture_structure(path, ...)`: cấu trúc notebook (NFC, các mục, đáp án, không có output).
+- `cell_seconds(nb)`, `printed_runtime(nb)`: thời gian chạy của notebook đã thực thi.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+import nbformat
+from conftest import ROOT, all_output_text
+
+# Các hàm định nghĩa trong ô bổ sung (chạy trong kernel của notebook; tên bắt đầu bằng "_" để không
+# đè biến của notebook). Chụp dữ liệu mọi đối tượng vẽ theo loại, gọi update dưới cảnh báo = lỗi.
+_DEMO_CHECK_DEFS = '''
+import warnings as _warnings
+import numpy as _np
+
+_KINDS = ("lines", "images", "collections", "patches", "texts")
+
+
+def _artist_data(fig):
+    data = {k: [] for k in _KINDS}
+    for ax in fig.axes:
+        data["lines"] += [_np.asarray(ln.get_xydata(), dtype=float) for ln in ax.lines]
+        data["images"] += [_np.asarray(im.get_array(), dtype=float) for im in ax.images]
+        data["collections"] += [_np.asarray(c.get_offsets(), dtype=float) for c in ax.collections]
+        data["patches"] += [_np.asarray(p.get_verts(), dtype=float) for p in ax.patches]
+        data["texts"] += [t.get_text() for t in ax.texts]
+    return data
+
+
+def _same(a, b):
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return a.shape == b.shape and bool(_np.allclose(a, b, equal_nan=True))
+
+
+def _differs(before, after):
+    return len(before) != len(after) or not all(_same(a, b) for a, b in zip(before, after))
+
+
+def _watched(expr):
+    return _np.array(eval(expr, globals()), dtype=float).copy()
+
+
+def _check_demo(d, values, watch, extra):
+    """Gọi d.update(**values); trả về dict: hình đổi không, số lần vẽ, lỗi, trạng thái, cảnh báo."""
+    fig_id = id(d.fig)
+    counts = [len(ax.get_children()) for ax in d.fig.axes]
+    before = _artist_data(d.fig)
+    watched_before = {k: _watched(e) for k, e in watch.items()}
+    redraws = d.redraws
+    result = {"exception": None, "watched_changed": {}, "extra": {}}
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("error")
+        try:
+            d.update(**values)
+            for k, e in watch.items():
+                result["watched_changed"][k] = not _same(watched_before[k], _watched(e))
+            for k, e in extra.items():
+                result["extra"][k] = eval(e, globals())
+        except Exception as exc:
+            result["exception"] = repr(exc)
+    after = _artist_data(d.fig)
+    changed_by_kind = {k: _differs(before[k], after[k]) for k in _KINDS}
+    result.update(
+        changed=any(changed_by_kind.values()),
+        changed_by_kind=changed_by_kind,
+        same_figure=id(d.fig) == fig_id,
+        same_artist_count=counts == [len(ax.get_children()) for ax in d.fig.axes],
+        redraws=d.redraws - redraws,
+        last_error=None if d.last_error is None else repr(d.last_error),
+        status=d.status.value,
+        values=dict(d.values),
+        warnings=[str(w.message) for w in caught],
+    )
+    return result
+'''
+
+
+def demo_check_cell(name, /, *, demo="demo", watch=None, extra=None, **values):
+    """Mã nguồn một ô bổ sung: `__test_results__[name] = kết quả của demo.update(**values)`.
+
+    - `demo`: tên biến của bản demo trong notebook.
+    - `watch`: dict nhãn → biểu thức (chuỗi, trong không gian tên notebook, có `_np`) được tính trước
+      và sau update; `result["watched_changed"][nhãn]` cho biết giá trị có đổi không.
+    - `extra`: dict nhãn → biểu thức tính sau update; giá trị ở `result["extra"][nhãn]`.
+    Các ô tự chứa: gọi nhiều lần nối tiếp cho nhiều bước update trên cùng một demo.
+    """
+    args = f"{demo}, {values!r}, {watch or {}!r}, {extra or {}!r}"
+    return f"{_DEMO_CHECK_DEFS}\n__test_results__[{name!r}] = _check_demo({args})\n"
+
+
+def assert_demo_ok(result, *, diverged=False, kinds=None):
+    """Khẳng định chung cho kết quả của `demo_check_cell`.
+
+    Hình đổi (trong các loại `kinds` nếu cho), mọi biểu thức `watch` đổi, vẽ lại đúng 1 lần tại chỗ,
+    không ngoại lệ/cảnh báo thoát ra, không lỗi trong trạng thái; "phân kỳ" (không phân biệt hoa
+    thường) có trong trạng thái đúng khi `diverged`.
+    """
+    assert result["exception"] is None, f"update ném ngoại lệ: {result['exception']}"
+    assert result["changed"], "hình của demo không thay đổi sau update"
+    if kinds is not None:
+        assert any(result["changed_by_kind"][k] for k in kinds), f"không có {kinds} nào đổi"
+    for label, changed in result["watched_changed"].items():
+        assert changed, f"{label} không thay đổi sau update"
+    assert result["same_figure"]
+    assert result["same_artist_count"], "update tạo thêm/xoá đối tượng vẽ thay vì cập nhật"
+    assert result["redraws"] == 1
+    assert result["last_error"] is None
+    assert result["warnings"] == []
+    status = result["status"]
+    assert "Lỗi" not in status, status
+    if diverged:
+        assert "phân kỳ" in status.lower(), status
+    else:
+        assert "phân kỳ" not in status.lower(), status
+
+
+HEADINGS = ("## Mục tiêu", "## Câu hỏi", "## Tóm tắt", "## Tài liệu tham khảo")
+FORBIDDEN_TERMS = ("mạng thần kinh", "trọng lượng")
+PRINT_BACKEND = "import nblib\n\nnblib.print_backend()"
+
+
+def assert_lecture_structure(path, *, min_answers, first_code=PRINT_BACKEND):
+    """Notebook `path` (tương đối với gốc repo): markdown NFC, đủ các mục, ít nhất `min_answers`
+    đáp án `<details>`, không dùng thuật ngữ bị cấm, ô mã đầu bắt đầu bằng `first_code` (None: không
+    kiểm tra), không có output nào được lưu."""
+    nb = nbformat.read(ROOT / path, as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert unicodedata.normalize("NFC", md) == md
+    for heading in HEADINGS:
+        assert heading in md
+    assert md.count("<summary>Đáp án</summary>") >= min_answers
+    for term in FORBIDDEN_TERMS:
+        assert term not in md.lower()
+    if first_code is not None:
+        source = next(c.source for c in nb.cells if c.cell_type == "code")
+        assert source.startswith(first_code)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == [] and c.execution_count is None
+
+
+def cell_seconds(nb):
+    """Tổng thời gian chạy (giây) các ô của notebook đã thực thi, theo metadata của nbclient."""
+    total = 0.0
+    for c in nb.cells:
+        ex = c.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in ex and "shell.execute_reply" in ex:
+            start = datetime.fromisoformat(ex["iopub.execute_input"])
+            end = datetime.fromisoformat(ex["shell.execute_reply"])
+            total += (end - start).total_seconds()
+    return total
+
+
+def printed_runtime(nb):
+    """Thời gian notebook tự in ra ("Thời gian chạy toàn bộ notebook: … s")."""
+    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
+    assert m, "notebook phải in thời gian chạy"
+    return float(m.group(1))
