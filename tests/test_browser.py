@@ -1,0 +1,239 @@
+"""Kiểm thử trên trình duyệt thật: JupyterLab và Voilà, điều khiển bằng Playwright + chromium của Debian.
+
+Với mỗi bài giảng trong ``lectures/``: mở trong JupyterLab, chạy mọi ô (menu Run → Run All Cells),
+chờ kernel về idle, rồi kiểm tra:
+
+- không ô nào bỏ sót, không có output lỗi (stderr/traceback) và không có "Error displaying widget";
+- mọi widget (thanh trượt, danh sách chọn, hình ipympl…) đều nhìn thấy được;
+- kéo các thanh trượt chính của từng demo (tốc độ học, hệ số khởi tạo, keep_prob, λ) bằng bàn phím
+  thì hình vẽ đổi (so sánh ảnh chụp canvas ipympl trước/sau).
+
+Thêm một kiểm thử phục vụ một bài bằng Voilà (như ``make demo``) và kéo một thanh trượt.
+Mỗi lần hỏng, ảnh chụp trang được lưu trong ``test-artifacts/``.
+
+Chạy riêng: ``.venv/bin/pytest -m browser tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import threading
+import time
+
+import browser_utils as bu
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = bu.ROOT
+LECTURES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lectures").glob("[0-9]*.ipynb"))
+RUN_TIMEOUT = int(os.environ.get("BROWSER_NB_TIMEOUT", "600"))  # giây cho mỗi notebook
+# BROWSER_ARTIFACTS=all: lưu ảnh chụp cả khi kiểm thử qua (để xem widget hiện ra sao).
+KEEP_ALL = os.environ.get("BROWSER_ARTIFACTS") == "all"
+
+
+def _require_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if bu.must_have_browser():
+            pytest.fail("Thiếu gói Python playwright: hãy chạy `make setup`.")
+        pytest.skip("Thiếu gói Python playwright (cài bằng `make setup`).")
+    if not bu.chromium_available():
+        if bu.must_have_browser():
+            pytest.fail(
+                f"Không thấy chromium ở {bu.CHROMIUM}: hãy chạy `make sysdeps` "
+                "(apt-get install chromium) — đang chạy với quyền root/CI nên không được bỏ qua."
+            )
+        pytest.skip(
+            f"Không thấy chromium ở {bu.CHROMIUM} và không có quyền root để cài: "
+            "hãy chạy `sudo apt-get install chromium` rồi chạy lại."
+        )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"tín hiệu {signum}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    # Bị dừng bằng SIGTERM (ví dụ `timeout`): vẫn chạy phần dọn dẹp, không bỏ lại máy chủ/trình duyệt.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with sync_playwright() as p:
+            context, profile = bu.launch_browser(p)
+            try:
+                yield context
+            finally:
+                context.close()
+                bu.cleanup_dir(profile)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+def lab(browser):
+    server = bu.start_lab()
+    try:
+        yield server
+    finally:
+        server.shutdown_kernels()
+        server.stop()
+        bu.cleanup_dir(server.tmpdir)
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    messages = []
+    page.on("pageerror", lambda exc: messages.append(f"lỗi JavaScript: {exc}"))
+    page.console_messages_seen = messages
+    yield page
+    page.close()
+
+
+def _check_sliders_move_figure(page, name, where):
+    """Kéo từng thanh trượt chính của mọi demo trên trang; mỗi lần hình phải đổi."""
+    moved = []
+    for d, s, label in bu.demo_sliders(page):
+        before_png = bu.wait_settled(page, d)
+        old, new = bu.move_slider(page, d, s)
+        assert old != new, f"{where}: thanh trượt «{label}» không đổi giá trị khi nhấn phím."
+        try:
+            _, secs = bu.wait_canvas_changed(page, d, before_png, timeout=90)
+        except AssertionError as exc:
+            raise AssertionError(f"{where}: kéo «{label}» ({old} → {new}) nhưng {exc}") from None
+        problems = bu.page_problems(page, "body")
+        assert not problems, f"{where}: sau khi kéo «{label}»: {problems}"
+        moved.append((label, old, new, round(secs, 2)))
+    return moved
+
+
+@pytest.mark.parametrize("notebook", LECTURES)
+def test_lecture_runs_and_demos_respond_in_jupyterlab(lab, page, notebook):
+    name = f"lab_{pathlib.Path(notebook).stem}"
+    try:
+        with bu.screenshot_on_failure(page, name):
+            _run_lecture_in_lab(lab, page, notebook, name)
+    finally:
+        lab.shutdown_kernels()  # sau ảnh chụp lỗi: mỗi bài một kernel mới, không giữ CPU/bộ nhớ
+
+
+def _run_lecture_in_lab(lab, page, notebook, name):
+    # Một không gian làm việc mới cho mỗi bài (?reset): chỉ một notebook mở trong trang.
+    workspace = re.sub(r"\W+", "-", pathlib.Path(notebook).stem)
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={lab.token}")
+    bu.wait_kernel_ready(page, lab, notebook)
+    prompts, secs = bu.run_all_cells(page, timeout=RUN_TIMEOUT)
+    print(f"{notebook}: chạy mọi ô trong trình duyệt mất {secs:.1f} s")
+    not_run = [i for i, p in enumerate(prompts) if not re.search(r"\[\d+\]", p)]
+    assert not not_run, f"{notebook}: các ô code chưa chạy (có thể do lỗi trước đó): {not_run}"
+
+    problems = bu.page_problems(page)
+    assert not problems, f"{notebook}: {problems}"
+
+    # Widget được vẽ bất đồng bộ: cho chúng thời gian rồi kiểm tra không còn "Loading widget".
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-Notebook').innerText.includes('Loading widget')",
+        timeout=60_000,
+    )
+    bad, n_widgets = bu.invisible_widgets(page, ".jp-Notebook")
+    assert not bad, f"{notebook}: {len(bad)}/{n_widgets} widget không nhìn thấy: {bad[:5]}"
+    clipped = bu.clipped_figures(page)
+    assert not clipped, f"{notebook}: hình rộng hơn cột notebook, bị cắt (px): {clipped}"
+    n_demos = page.locator(bu.DEMO_ROOT).count()
+    expected_demos = _count_demos_in_source(notebook)
+    assert n_demos >= expected_demos, (
+        f"{notebook}: mã tạo {expected_demos} demo nhưng trang chỉ hiện {n_demos} hình ipympl"
+    )
+
+    moved = _check_sliders_move_figure(page, name, notebook)
+    print(f"{notebook}: {n_widgets} widget, {n_demos} demo, đã kéo {moved}")
+    if KEEP_ALL:
+        _save_demo_views(page, name)
+    assert not page.console_messages_seen, page.console_messages_seen
+
+
+def _save_demo_views(page, name):
+    bu.ARTIFACTS.mkdir(exist_ok=True)
+    demos = page.locator(bu.DEMO_ROOT)
+    for d in range(demos.count()):
+        bu.wait_settled(page, d)
+        demos.nth(d).scroll_into_view_if_needed()
+        demos.nth(d).screenshot(path=str(bu.ARTIFACTS / f"{name}_demo{d}.png"))
+    page.screenshot(path=str(bu.ARTIFACTS / f"{name}_page.png"))
+
+
+def _count_demos_in_source(notebook):
+    """Số lời gọi ``Demo(`` trong các ô code của notebook (mỗi lời gọi là một demo hiển thị)."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / notebook, as_version=4)
+    return sum(
+        len(re.findall(r"(?<![\w.])(?:\w+\.)?Demo\(", c.source))
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
+
+
+def _voila_notebook():
+    """Bài dùng cho Voilà: ưu tiên bài 04 (thanh trượt tốc độ học) hoặc 06 (hệ số khởi tạo)."""
+    candidates = [nb for nb in LECTURES if _count_demos_in_source(nb)]
+    if not candidates:
+        return None
+    preferred = [nb for nb in candidates if "06_" in nb or "04_" in nb]
+    return (preferred or candidates)[0]
+
+
+def test_voila_serves_lecture_and_slider_updates_figure(browser, page):
+    notebook = _voila_notebook()
+    if notebook is None:
+        pytest.skip("Chưa có bài giảng nào có demo.")
+    name = f"voila_{pathlib.Path(notebook).stem}"
+    server = bu.start_voila(notebook)
+    try:
+        with bu.screenshot_on_failure(page, name):
+            t0 = time.monotonic()
+            page.goto(server.url + "/", timeout=RUN_TIMEOUT * 1000, wait_until="domcontentloaded")
+            page.wait_for_selector(bu.CANVAS, timeout=RUN_TIMEOUT * 1000)
+            # Voilà thực thi cả notebook; chờ tới khi trang báo xong (không còn ô đang chạy).
+            page.wait_for_function(
+                "() => !document.body.innerText.includes('Executing') "
+                "&& !document.querySelector('.voila-spinner, #loading')",
+                timeout=RUN_TIMEOUT * 1000,
+            )
+            print(f"Voilà hiện {notebook} sau {time.monotonic() - t0:.1f} s")
+            # Voilà ẩn mã: không được thấy ô nhập mã nào.
+            assert page.locator(".jp-InputArea-editor:visible").count() == 0
+            problems = bu.page_problems(page, "body")
+            assert not problems, f"Voilà {notebook}: {problems}"
+            bad, n = bu.invisible_widgets(page, "body")
+            assert not bad, f"Voilà {notebook}: {len(bad)}/{n} widget không nhìn thấy: {bad[:5]}"
+            clipped = bu.clipped_figures(page)
+            assert not clipped, f"Voilà {notebook}: hình bị cắt (px): {clipped}"
+            sliders = bu.demo_sliders(page)
+            assert sliders, f"Voilà {notebook}: không tìm thấy thanh trượt nào trong demo"
+            d, s, label = sliders[0]
+            before_png = bu.wait_settled(page, d)
+            old, new = bu.move_slider(page, d, s)
+            try:
+                _, secs = bu.wait_canvas_changed(page, d, before_png, timeout=90)
+            except AssertionError as exc:
+                raise AssertionError(f"Voilà: kéo «{label}» ({old} → {new}) nhưng {exc}") from None
+            print(f"Voilà: kéo «{label}» {old} → {new}, hình đổi sau {secs:.2f} s")
+            if KEEP_ALL:
+                _save_demo_views(page, name)
+            assert not bu.page_problems(page, "body")
+            assert not page.console_messages_seen, page.console_messages_seen
+    finally:
+        server.stop()
+        bu.cleanup_dir(server.tmpdir)
