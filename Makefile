@@ -14,7 +14,7 @@ SYS_PACKAGES := hunspell hunspell-vi chromium
 NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
 PORT ?= 8866
 
-.PHONY: help setup lab test lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
+.PHONY: help setup lab test test-browser lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
 
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
@@ -68,6 +68,12 @@ test: setup sysdeps lint
 
 bench: setup
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_demos.py
+	$(BIN)/python bench/bench_grading.py
+
+# Chỉ các kiểm thử trên trình duyệt thật (JupyterLab/Voilà + chromium); ảnh chụp lỗi trong test-artifacts/.
+test-browser: setup sysdeps
+	$(BIN)/python -m pytest -m browser tests/test_browser.py -q
 
 demo: setup
 	$(BIN)/voila --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 "$(NB)"
