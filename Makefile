@@ -9,12 +9,13 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 PYTEST_WORKERS ?= 2
-# Gói hệ thống mà kiểm thử cần: từ điển chính tả tiếng Việt và trình duyệt cho kiểm thử giao diện.
-SYS_PACKAGES := hunspell hunspell-vi chromium
+# Gói hệ thống mà kiểm thử cần: từ điển chính tả tiếng Việt, trình duyệt cho kiểm thử giao diện,
+# bubblewrap cho hộp cát khi chấm bài.
+SYS_PACKAGES := hunspell hunspell-vi chromium bubblewrap
 NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
 PORT ?= 8866
 
-.PHONY: help setup lab test test-browser lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
+.PHONY: help setup lab test test-browser bench-grading lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
 
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
@@ -69,6 +70,9 @@ test: setup sysdeps lint
 bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_demos.py
+	$(BIN)/python bench/bench_grading.py
+
+bench-grading: setup sysdeps
 	$(BIN)/python bench/bench_grading.py
 
 # Chỉ các kiểm thử trên trình duyệt thật (JupyterLab/Voilà + chromium); ảnh chụp lỗi trong test-artifacts/.

@@ -98,7 +98,13 @@ def main(argv=None) -> int:
         pipeline.collect(cfg, args.assignments)
         return 0
     if cmd == "autograde":
-        results = pipeline.autograde(cfg, args.directory, args.assignment, workers=args.workers)
+        from grading.sandbox import SandboxBroken
+
+        try:
+            results = pipeline.autograde(cfg, args.directory, args.assignment, workers=args.workers)
+        except SandboxBroken as exc:
+            print(f"❌ {exc}", file=sys.stderr)
+            return 2
         return 0 if all(r.ok for r in results) else 1
     if cmd == "feedback":
         pipeline.feedback(cfg, args.assignments)

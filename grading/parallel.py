@@ -1,15 +1,15 @@
 """Chấm song song và an toàn: nbgrader lo phần sổ điểm, hộp cát lo phần chạy mã học viên.
 
 Với mỗi bài nộp, nbgrader autograde làm hai lượt: làm sạch notebook (khôi phục ô khoá/kiểm thử
-theo gradebook…) rồi thực thi và lưu điểm. Ở đây:
+theo sổ điểm…) rồi thực thi và lưu điểm. Ở đây:
 
 1. Tiến trình chấm (tiến trình chính) làm sạch trước mọi notebook bằng đúng các preprocessor làm
-   sạch của nbgrader (chỉ ĐỌC gradebook) và gửi chúng cho một pool tiến trình con.
+   sạch của nbgrader (chỉ ĐỌC sổ điểm) và gửi chúng cho một pool tiến trình con.
 2. Mỗi tiến trình con chỉ chạy notebook trong hộp cát (`grading.sandbox`) và trả về notebook đã
-   chạy; nó không bao giờ mở gradebook.
+   chạy; nó không bao giờ mở sổ điểm.
 3. Tiến trình chính, theo đúng thứ tự bài nộp, chạy `nbgrader autograde` thật; preprocessor
    `SandboxExecute` (thay cho `Execute`) lấy output đã tính sẵn nếu notebook đã làm sạch khớp
-   từng ô, nếu không thì tự chạy notebook trong hộp cát. Mọi thao tác GHI gradebook vì vậy đều
+   từng ô, nếu không thì tự chạy notebook trong hộp cát. Mọi thao tác GHI sổ điểm vì vậy đều
    nằm trong tiến trình chính, và điểm giống hệt một lần chạy tuần tự (`--workers 1`).
 """
 
@@ -174,7 +174,7 @@ def install(api, cfg, limits, extra) -> None:
 
 
 # ---------------------------------------------------------------------------
-# làm sạch trước (tiến trình chính, chỉ đọc gradebook)
+# làm sạch trước (tiến trình chính, chỉ đọc sổ điểm)
 # ---------------------------------------------------------------------------
 
 
@@ -273,7 +273,13 @@ def grade_pairs(cfg, api, pairs, workers=None, limits=None, echo=print, progress
 
     workers = max(1, int(workers or default_workers()))
     limits = limits or sandbox.SandboxLimits.from_env(cell_timeout=cfg.cell_timeout)
-    sandbox.warn_once(echo)
+    if limits.enabled:
+        sandbox.warn_once(echo)
+    else:
+        echo(
+            "⚠️  Hộp cát đã bị TẮT (GRADING_SANDBOX=0): mã của học viên chạy với quyền của bộ chấm,"
+            " có mạng và đọc được mọi tệp. Chỉ dùng để gỡ lỗi."
+        )
     extra = kernel_arguments(cfg)
     install(api, cfg, limits, extra)
     _CTX.precomputed.clear()
@@ -332,6 +338,8 @@ def grade_pairs(cfg, api, pairs, workers=None, limits=None, echo=print, progress
                 if sub_path.is_file():
                     flags += tamper_flags(sub_path, rel_path)
                 flags += _CTX.flags.pop(_key(student, assignment, sub_path.stem), [])
+            if any("không chạy được kernel" in f for f in flags):
+                sandbox.ensure_working()  # lỗi của máy chấm, không phải của bài nộp: dừng hẳn
             _attach_flags(r, flags)
             results.append(r)
             if tty:

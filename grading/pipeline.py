@@ -242,6 +242,14 @@ def grade_submission(cfg: GradingConfig, assignment: str, student: str, api=None
     return result
 
 
+def _ignore_checkpoints_and_symlinks(folder, names):
+    """Không chép `.ipynb_checkpoints` và symlink: copytree sẽ đi theo symlink (bộ chấm có quyền
+    đọc mọi thứ) và chép nội dung tệp đích — ví dụ lời giải — vào thư mục bài nộp."""
+    return {
+        n for n in names if n == ".ipynb_checkpoints" or os.path.islink(os.path.join(folder, n))
+    }
+
+
 def stage_submissions(cfg: GradingConfig, submissions_dir: pathlib.Path) -> list[tuple[str, str]]:
     """Chép `<dir>/<student>/<assignment>/*` vào `<workspace>/submitted/`; trả về các cặp
     (student, assignment) theo thứ tự."""
@@ -257,7 +265,7 @@ def stage_submissions(cfg: GradingConfig, submissions_dir: pathlib.Path) -> list
             dst = cfg.workspace / "submitted" / sdir.name / adir.name
             if dst.exists():
                 shutil.rmtree(dst)
-            shutil.copytree(adir, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            shutil.copytree(adir, dst, ignore=_ignore_checkpoints_and_symlinks)
             pairs.append((sdir.name, adir.name))
     return pairs
 

@@ -10,7 +10,7 @@ Mỗi notebook được chạy trong một kernel IPython khởi động qua chu
 - Không có mạng: namespace mạng mới chỉ có loopback (tắt). Kernel nói chuyện với bộ chấm qua
   ZeroMQ trên socket Unix (`transport="ipc"`) nằm trong thư mục riêng của hộp cát.
 - Hệ tệp: chỉ thấy /usr, /etc, môi trường Python và hai gói `nblib`, `grading` (chỉ đọc), một /tmp
-  rỗng và thư mục làm việc riêng (đọc/ghi). Gradebook, `solutions/`, workspace của bộ chấm (mã
+  rỗng và thư mục làm việc riêng (đọc/ghi). Sổ điểm (gradebook), `solutions/`, workspace của bộ chấm (mã
   kiểm thử ẩn, bài của học viên khác), exchange, `.git` đều không tồn tại bên trong.
 - Giới hạn: bộ nhớ (mặc định 2 GiB), số tiến trình, thời gian mỗi ô, thời gian cả notebook.
   Mỗi luồng chấm dùng một uid riêng nên giới hạn số tiến trình (tính theo uid) của một bài nộp
@@ -119,9 +119,7 @@ def probe() -> Isolation:
     missing = []
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        missing.append(
-            "bubblewrap (không chặn mạng, không ẩn gradebook/lời giải/bài của người khác)"
-        )
+        missing.append("bubblewrap (không chặn mạng, không ẩn sổ điểm/lời giải/bài của người khác)")
     elif not _works(
         [bwrap, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "--proc", "/proc", "true"]
     ):
@@ -254,7 +252,7 @@ def sandbox_prefix(box: pathlib.Path, workdir: pathlib.Path, uid: int | None, li
 
 
 def kernel_env(box: pathlib.Path, workdir: pathlib.Path) -> dict[str, str]:
-    """Biến môi trường tối thiểu của kernel (không kế thừa biến của bộ chấm: URL gradebook…)."""
+    """Biến môi trường tối thiểu của kernel (không kế thừa biến của bộ chấm: URL sổ điểm…)."""
     bindir = os.path.dirname(sys.executable)
     env = {
         "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
@@ -567,6 +565,33 @@ async def _execute_async(nb, box, workdir, uid, limits, extra_arguments):
     return nb, flags
 
 
+_ERROR_REASONS = (
+    (("CellTimeoutError",), "chạy quá {cell_timeout} giây, đã bị ngắt"),
+    (("MemoryError",), "vượt giới hạn bộ nhớ ({memory_mb} MiB)"),
+    (("BlockingIOError",), "vượt giới hạn số tiến trình ({max_processes})"),
+    (
+        ("URLError", "gaierror", "ConnectionError", "ConnectionRefusedError"),
+        "gọi mạng (không có mạng khi chấm)",
+    ),
+    (("StdinNotImplementedError",), "gọi input() (không có bàn phím khi chấm)"),
+    (("SystemExit",), "gọi sys.exit()"),
+)
+
+
+def resource_flags(nb, limits) -> list[str]:
+    """Lý do gắn cờ đọc từ output lỗi: hết giờ, vượt bộ nhớ/số tiến trình, gọi mạng, input()…"""
+    flags = []
+    values = dataclasses.asdict(limits)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
+        for enames, text in _ERROR_REASONS:
+            if names & set(enames):
+                flags.append(f"ô {index + 1}: " + text.format(**values))
+    return flags
+
+
 def execute_notebook(nb, files=(), limits: SandboxLimits | None = None, slot: int = 0, extra=()):
     """Chạy `nb` (NotebookNode, đã được nbgrader làm sạch) trong hộp cát; sửa tại chỗ và trả về
     `(nb, flags)` với `flags` là danh sách lý do gắn cờ (tiếng Việt).
@@ -582,12 +607,39 @@ def execute_notebook(nb, files=(), limits: SandboxLimits | None = None, slot: in
     box = pathlib.Path(tempfile.mkdtemp(prefix="grd-", dir="/tmp"))
     try:
         workdir = _make_workdir(box, files, uid)
-        return asyncio.run(_execute_async(nb, box, workdir, uid, limits, extra))
+        nb, flags = asyncio.run(_execute_async(nb, box, workdir, uid, limits, extra))
+        return nb, resource_flags(nb, limits) + flags
     finally:
         shutil.rmtree(box, ignore_errors=True)
 
 
-# Tiến trình con của pool chấm song song (chỉ nhập thư viện nhẹ; không bao giờ mở gradebook).
+@functools.lru_cache(maxsize=1)
+def self_test() -> str:
+    """Chạy thử một notebook một ô trong hộp cát; trả về "" nếu được, ngược lại là lý do."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nb, flags = execute_notebook(nb, limits=SandboxLimits.from_env(cell_timeout=60))
+    text = "".join(o.get("text", "") for o in nb.cells[0].get("outputs", []))
+    return "" if "42" in text and not flags else "; ".join(flags) or "không có output"
+
+
+class SandboxBroken(RuntimeError):
+    """Hộp cát không chạy được kernel nào: dừng chấm thay vì cho mọi bài 0 điểm."""
+
+
+def ensure_working() -> None:
+    reason = self_test()
+    if reason:
+        raise SandboxBroken(
+            "Hộp cát không chạy được kernel trên máy này (" + reason + "). Dừng chấm để không cho"
+            " mọi bài 0 điểm. Kiểm tra bubblewrap/namespace, hoặc (không an toàn) đặt"
+            " GRADING_SANDBOX=0 để chạy kernel không có hộp cát."
+        )
+
+
+# Tiến trình con của pool chấm song song (chỉ nhập thư viện nhẹ; không bao giờ mở sổ điểm).
 _SLOT = 0
 
 
@@ -711,7 +763,7 @@ def _kernel_guard(action: str) -> list[str]:
             changed.append(f"module {name}")
         d = vars(mod)
         for k, v in saved.items():
-            if d.get(k, v) is not v:
+            if d.get(k, _STATE) is not v:  # _STATE: giá trị canh (thuộc tính bị xoá cũng khôi phục)
                 try:
                     setattr(mod, k, v)
                 except Exception:  # noqa: BLE001
