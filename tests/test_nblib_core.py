@@ -398,3 +398,45 @@ def test_gradcheck_catches_a_broken_backward():
     num = gradcheck.numeric_gradient(loss, W)
     assert gradcheck.rel_error(good, num) < 1e-7
     assert gradcheck.rel_error(broken, num) > 1e-2
+
+
+def _layer_cases():
+    A = RNG.standard_normal((3, 6))
+    W, b = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 1))
+    Z = RNG.standard_normal((4, 6))
+    g, be = RNG.standard_normal((4, 1)), RNG.standard_normal((4, 1))
+    dZ = RNG.standard_normal((4, 6))
+
+    def dense(x):
+        Zo, c = layers.dense_forward(*x[:3])
+        return (Zo, *layers.dense_backward(x[3], c))
+
+    def bn(x):
+        out, c = layers.batchnorm_forward(x[0], x[1], x[2], {}, train=True)
+        return (out, *layers.batchnorm_backward(x[3], c))
+
+    def drop(x):
+        out, c = layers.dropout_forward(x[0], 0.7, rng=5)
+        return out, layers.dropout_backward(x[1], c)
+
+    def act_layer(x):
+        out, c = layers.activation_forward(x[0], "elu")
+        return out, layers.activation_backward(x[1], c)
+
+    return [
+        ("dense", dense, (A, W, b, dZ)),
+        ("batchnorm", bn, (Z, g, be, dZ)),
+        ("dropout", drop, (Z, dZ)),
+        ("activation", act_layer, (Z, dZ)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name,fn,args", _layer_cases(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_layers_same_on_numpy_and_torch(name, fn, args):
+    ref = fn(args)
+    got = fn(tuple(t(a) for a in args))
+    for r, g in zip(ref, got):
+        assert isinstance(g, torch.Tensor), name
+        np.testing.assert_allclose(g.numpy(), r, rtol=1e-12, atol=1e-12)
