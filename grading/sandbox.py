@@ -220,7 +220,7 @@ def sandbox_prefix(box: pathlib.Path, workdir: pathlib.Path, uid: int | None, li
             # thư mục cha do bwrap tạo phải đi qua được với uid không đặc quyền
             for anc in reversed(pathlib.Path(d).parents):
                 a = str(anc)
-                if a != "/" and a not in made and not _under(a, SYSTEM_DIRS + ("/tmp",)):
+                if a not in ("/", "/tmp") and a not in made and not _under(a, SYSTEM_DIRS):
                     made.add(a)
                     argv += ["--perms", "0755", "--dir", a]
             argv += ["--bind" if d == str(box) else "--ro-bind", d, d]
