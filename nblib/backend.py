@@ -171,7 +171,7 @@ def asarray_labels(y, like=None):
 
         dev = "cuda" if get_backend() == "cuda" else "cpu"
         return torch.as_tensor(to_numpy(y).astype(np.int64), device=dev)
-    return np.asarray(to_numpy(y)).astype(np.int64)
+    return np.asarray(to_numpy(y)).astype(np.int64, copy=False)
 
 
 def to_numpy(x):

@@ -106,6 +106,10 @@ def softmax_cross_entropy(Z, y):
     shifted = Z - xp.max(Z, axis=0, keepdims=True)
     e = xp.exp(shifted)
     total = xp.sum(e, axis=0, keepdims=True)
-    log_probs = shifted - xp.log(total)
-    loss = -xp.sum(Y * log_probs) / m
+    if y.ndim == 1:  # nhãn nguyên: chỉ lấy log-xác suất của lớp đúng
+        labels = xp.reshape(backend.asarray_labels(y, like=Z), (1, m))
+        picked = xp.take_along_axis(shifted, labels, axis=0)
+        loss = -xp.sum(picked - xp.log(total)) / m
+    else:
+        loss = -xp.sum(Y * (shifted - xp.log(total))) / m
     return backend.to_float(loss), (e / total - Y) / m

@@ -88,7 +88,9 @@ class MLP:
                     Z, p[f"gamma{l}"], p[f"beta{l}"], self.bn_state[l], train=train
                 )
             A, c_act = layers.activation_forward(Z, self.activations[l - 1])
-            A, c_drop = layers.dropout_forward(A, self.keep_prob, train=train, rng=self._rng)
+            c_drop = None
+            if train and self.keep_prob < 1.0:
+                A, c_drop = layers.dropout_forward(A, self.keep_prob, train=train, rng=self._rng)
             caches.append((c_dense, c_bn, c_act, c_drop))
         ZL, c_out = layers.dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"])
         caches.append(c_out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 from array_api_compat import is_array_api_obj
 
 from .backend import namespace as array_namespace
@@ -11,7 +12,7 @@ from .backend import namespace as array_namespace
 
 def array(name: str, x, ndim: int | None = None):
     """Báo ``TypeError`` nếu ``x`` không phải mảng numpy/tensor torch; ``ValueError`` nếu sai số chiều."""
-    if not is_array_api_obj(x):
+    if type(x) is not np.ndarray and not is_array_api_obj(x):
         raise TypeError(
             f"Tham số '{name}' phải là mảng numpy hoặc tensor torch, nhận được {type(x).__name__}."
         )
