@@ -7,6 +7,8 @@ tính, với hàm mất mát tương ứng: entropy chéo, entropy chéo nhị p
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import activations, backend, layers, losses, validate
@@ -157,13 +159,20 @@ class MLP:
         pred = backend.to_numpy(self.predict(X))
         return float(np.mean(pred == backend.to_numpy(y).reshape(pred.shape)))
 
-    def hidden_activations(self, X):
-        """Kích hoạt (sau hàm kích hoạt) của từng tầng ẩn, dạng mảng numpy, ở chế độ kiểm tra."""
+    def hidden_activations(self, X, batch_stats=False):
+        """Kích hoạt (sau hàm kích hoạt) của từng tầng ẩn, dạng mảng numpy, không dropout.
+
+        ``batch_stats=True``: batch norm dùng thống kê của chính batch ``X`` như lúc huấn luyện (cần khi
+        xem mạng lúc khởi tạo, trước khi có trung bình trượt), và trung bình trượt không bị thay đổi.
+        """
         X = self._input(X)
-        _, caches = self._scores(X, train=False)
-        out = []
-        for c_dense, _, _, _ in caches[1:-1]:
-            out.append(backend.to_numpy(c_dense[0]))
+        saved, keep = copy.deepcopy(self.bn_state), self.keep_prob
+        self.keep_prob = 1.0
+        try:
+            _, caches = self._scores(X, train=batch_stats)
+        finally:
+            self.bn_state, self.keep_prob = saved, keep
+        out = [backend.to_numpy(c_dense[0]) for c_dense, _, _, _ in caches[1:-1]]
         out.append(backend.to_numpy(caches[-1][0]))
         return out
 

@@ -232,3 +232,14 @@ def test_demo_updates_in_place_caches_and_reports_divergence():
 
     d2 = widgets.Demo({"k": widgets.slider("k", 0, 1, 0.5)}, lambda k: k, broken)
     assert "Lỗi: hỏng" in d2.status.value and d2.last_error is not None
+
+
+def test_hidden_activations_with_batch_statistics_leave_state_untouched():
+    X, _ = data.spiral(n_per_class=50, seed=0)
+    m = nblib.MLP([2, 20, 20, 3], init=0.01, batchnorm=True, keep_prob=0.5, seed=0)
+    plain = nblib.MLP([2, 20, 20, 3], init=0.01, seed=0)
+    acts = m.hidden_activations(X, batch_stats=True)
+    assert [a.shape for a in acts] == [(20, 150), (20, 150)]
+    assert all(0.3 < a.std() < 1.0 for a in acts)  # batch norm giữ tín hiệu
+    assert plain.hidden_activations(X)[-1].std() < 1e-3  # không có batch norm: tín hiệu tắt dần
+    assert m.bn_state == {1: {}, 2: {}} and m.keep_prob == 0.5
