@@ -109,14 +109,23 @@ def run_torch_nn(d, device, dtype):
     return elapsed, float(np.mean(pred == d["y_test"]))
 
 
-def best_of(fn, repeat, *args):
-    runs = [fn(*args) for _ in range(repeat)]
-    return min(r[0] for r in runs), runs[-1][1]
+def interleaved(runners, repeat):
+    """Chạy xen kẽ các cách (vòng 1: A, B, C; vòng 2: A, B, C; …) rồi lấy thời gian nhỏ nhất của mỗi
+    cách: máy bận lên hay rảnh đi giữa chừng thì mọi cách đều chịu như nhau."""
+    times = {name: [] for name in runners}
+    accs = {}
+    for _ in range(repeat):
+        for name, fn in runners.items():
+            sec, accs[name] = fn()
+            times[name].append(sec)
+    return {name: (min(times[name]), accs[name]) for name in runners}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="số lần lặp, lấy thời gian nhỏ nhất")
+    parser.add_argument(
+        "--repeat", type=int, default=7, help="số vòng chạy xen kẽ, lấy thời gian nhỏ nhất"
+    )
     parser.add_argument(
         "--torch-threads",
         type=int,
@@ -135,11 +144,14 @@ def main():
         f"batch {BATCH}"
     )
     d = data.digits(seed=SEED)
-    results = {
-        "nblib": best_of(run_nblib, args.repeat, d),
-        "numpy_loop": best_of(run_numpy_loop, args.repeat, d),
-        "torch_nn": best_of(run_torch_nn, args.repeat, d, device, dtype),
-    }
+    results = interleaved(
+        {
+            "nblib": lambda: run_nblib(d),
+            "numpy_loop": lambda: run_numpy_loop(d),
+            "torch_nn": lambda: run_torch_nn(d, device, dtype),
+        },
+        args.repeat,
+    )
     for name, (sec, acc) in results.items():
         print(f"{name:<11} time_s={sec:.3f} test_accuracy={acc:.4f}")
     t_nb, t_np, t_tn = (results[k][0] for k in ("nblib", "numpy_loop", "torch_nn"))

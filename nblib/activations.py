@@ -35,7 +35,7 @@ def tanh_grad(z):
 
 def relu(z):
     """ReLU(z) = max(0, z)."""
-    return array_namespace(z).where(z > 0, z, 0.0)
+    return array_namespace(z).maximum(z, 0.0)
 
 
 def relu_grad(z):

@@ -124,6 +124,8 @@ def namespace(*arrays):
 
     Đường tắt cho mảng numpy (trường hợp thường gặp nhất): tránh chi phí dò tìm mỗi lần gọi.
     """
+    if len(arrays) == 1 and type(arrays[0]) is np.ndarray:
+        return _np_xp
     kinds = {type(a) for a in arrays}
     if kinds == {np.ndarray}:
         return _np_xp
@@ -162,15 +164,22 @@ def asarray(x, dtype=None, like=None):
 
 def asarray_labels(y, like=None):
     """Nhãn nguyên (m,) trên cùng backend/thiết bị với ``like`` (hoặc backend hiện tại)."""
+    if type(y) is np.ndarray and (like is None or type(like) is np.ndarray):
+        if like is not None or get_backend() == "numpy":  # đường tắt: nhãn numpy cho mảng numpy
+            return y.astype(np.int64, copy=False)
     if like is not None and is_torch_array(like):
         import torch
 
-        return torch.as_tensor(to_numpy(y).astype(np.int64), device=like.device)
+        if is_torch_array(y):  # đã là tensor: chỉ chuyển thiết bị/kiểu khi cần, không đi qua CPU
+            return y.to(device=like.device, dtype=torch.int64)
+        return torch.as_tensor(np.asarray(y).astype(np.int64), device=like.device)
     if like is None and get_backend() != "numpy":
         import torch
 
         dev = "cuda" if get_backend() == "cuda" else "cpu"
-        return torch.as_tensor(to_numpy(y).astype(np.int64), device=dev)
+        if is_torch_array(y):
+            return y.to(device=dev, dtype=torch.int64)
+        return torch.as_tensor(np.asarray(y).astype(np.int64), device=dev)
     return np.asarray(to_numpy(y)).astype(np.int64, copy=False)
 
 

@@ -32,14 +32,17 @@ def dense_forward(A_prev, W, b):
     return W @ A_prev + b, (A_prev, W)
 
 
-def dense_backward(dZ, cache):
+def dense_backward(dZ, cache, input_grad=True):
     """Lan truyền ngược qua tầng kết nối đầy đủ. Trả về (dA_prev, dW, db).
 
     dW = dZ·A_prevᵀ, db = Σ_cột dZ (giữ chiều: (n[l], 1)), dA_prev = Wᵀ·dZ.
+    ``input_grad=False`` (tầng đầu tiên: không ai cần dX) bỏ qua phép nhân Wᵀ·dZ và trả về
+    ``dA_prev = None``.
     """
     A_prev, W = cache
     xp = array_namespace(dZ)
-    return W.T @ dZ, dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True)
+    dA_prev = W.T @ dZ if input_grad else None
+    return dA_prev, dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True)
 
 
 def activation_forward(Z, name="relu", **kwargs):

@@ -72,6 +72,23 @@ def sigmoid_cross_entropy(Z, Y):
     return backend.to_float(loss), (sigmoid(Z) - Y) / m
 
 
+def _labels(y, Z):
+    """Nhãn nguyên (m,) cùng loại/thiết bị với ``Z`` (C, m), đã kiểm tra số lượng và khoảng giá trị."""
+    C, m = Z.shape
+    y = backend.asarray_labels(y, like=Z)
+    if y.ndim != 1 or y.shape[0] != m:
+        raise ValueError(
+            f"Số nhãn ({y.shape[0] if y.ndim == 1 else tuple(y.shape)}) khác số mẫu (số cột của Z "
+            f"có hình dạng {tuple(Z.shape)})."
+        )
+    ymin, ymax = int(y.min()), int(y.max())
+    if ymin < 0 or ymax >= C:
+        raise ValueError(
+            f"Nhãn phải nằm trong [0, {C - 1}] (C = {C} lớp), nhận được [{ymin}, {ymax}]."
+        )
+    return y
+
+
 def one_hot_like(y, Z):
     """Nhãn nguyên (m,) → ma trận one-hot (C, m) cùng loại/thiết bị với ``Z`` (C, m)."""
     xp = array_namespace(Z)
@@ -80,16 +97,7 @@ def one_hot_like(y, Z):
         Y = backend.asarray(y, like=Z)
         _same_shape(Z, Y, "Z", "Y")
         return Y
-    y = backend.asarray_labels(y, like=Z)
-    if y.shape[0] != m:
-        raise ValueError(
-            f"Số nhãn ({y.shape[0]}) khác số mẫu (số cột của Z có hình dạng {tuple(Z.shape)})."
-        )
-    ymin, ymax = int(xp.min(y)), int(xp.max(y))
-    if ymin < 0 or ymax >= C:
-        raise ValueError(
-            f"Nhãn phải nằm trong [0, {C - 1}] (C = {C} lớp), nhận được [{ymin}, {ymax}]."
-        )
+    y = _labels(y, Z)
     classes = xp.reshape(xp.arange(C, device=backend.device(Z)), (C, 1))
     return xp.astype(classes == xp.reshape(y, (1, m)), Z.dtype)
 
@@ -102,14 +110,16 @@ def softmax_cross_entropy(Z, y):
     validate.array("Z", Z, ndim=2)
     xp = array_namespace(Z)
     m = Z.shape[1]
-    Y = one_hot_like(y, Z)
     shifted = Z - xp.max(Z, axis=0, keepdims=True)
     e = xp.exp(shifted)
     total = xp.sum(e, axis=0, keepdims=True)
-    if y.ndim == 1:  # nhãn nguyên: chỉ lấy log-xác suất của lớp đúng
-        labels = xp.reshape(backend.asarray_labels(y, like=Z), (1, m))
-        picked = xp.take_along_axis(shifted, labels, axis=0)
-        loss = -xp.sum(picked - xp.log(total)) / m
-    else:
-        loss = -xp.sum(Y * (shifted - xp.log(total))) / m
-    return backend.to_float(loss), (e / total - Y) / m
+    P = e / total
+    if y.ndim == 1:  # nhãn nguyên: chỉ lấy log-xác suất của lớp đúng, không dựng ma trận one-hot
+        labels = _labels(y, Z)
+        cols = xp.arange(m, device=backend.device(Z))
+        loss = -xp.sum(shifted[labels, cols] - xp.log(total[0, :])) / m
+        P[labels, cols] -= 1.0  # softmax(Z) − Y: trừ 1 ở đúng lớp của mỗi mẫu
+        return backend.to_float(loss), P / m
+    Y = one_hot_like(y, Z)
+    loss = -xp.sum(Y * (shifted - xp.log(total))) / m
+    return backend.to_float(loss), (P - Y) / m

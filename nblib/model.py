@@ -114,31 +114,48 @@ class MLP:
     def _loss_grads_scores(self, X, y, train=True, checked=False):
         if not checked:  # trình huấn luyện đã kiểm tra cả tập dữ liệu một lần
             X = self._input(X)
-        m = X.shape[1]
         scores, caches = self._scores(X, train)
-        if self.output == "softmax":
-            loss, dZ = losses.softmax_cross_entropy(scores, y)
-        elif self.output == "sigmoid":
-            loss, dZ = losses.sigmoid_cross_entropy(scores, y)
-        else:
-            loss, dZ = losses.mse(scores, y)
+        loss, dZ = self._cost(scores, y)
         p, grads = self.params, {}
-        if self.lambd:
-            xp = array_namespace(X)
-            sq = sum(backend.to_float(xp.sum(p[f"W{l}"] ** 2)) for l in range(1, self.L + 1))
-            loss += self.lambd / (2 * m) * sq
-        dA, grads[f"W{self.L}"], grads[f"b{self.L}"] = layers.dense_backward(dZ, caches[-1])
+        m = X.shape[1]
+        dA, grads[f"W{self.L}"], grads[f"b{self.L}"] = layers.dense_backward(
+            dZ, caches[-1], input_grad=self.L > 1
+        )
         for l in range(self.L - 1, 0, -1):
             c_dense, c_bn, c_act, c_drop = caches[l - 1]
             dA = layers.dropout_backward(dA, c_drop)
             dZ = layers.activation_backward(dA, c_act)
             if self.batchnorm:
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = layers.batchnorm_backward(dZ, c_bn)
-            dA, grads[f"W{l}"], grads[f"b{l}"] = layers.dense_backward(dZ, c_dense)
+            dA, grads[f"W{l}"], grads[f"b{l}"] = layers.dense_backward(
+                dZ, c_dense, input_grad=l > 1
+            )
         if self.lambd:
             for l in range(1, self.L + 1):
                 grads[f"W{l}"] = grads[f"W{l}"] + (self.lambd / m) * p[f"W{l}"]
         return loss, grads, scores
+
+    def _cost(self, scores, y):
+        """Chi phí (kể cả số hạng L2) và dJ/dZ[L] từ điểm số của tầng ra."""
+        if self.output == "softmax":
+            loss, dZ = losses.softmax_cross_entropy(scores, y)
+        elif self.output == "sigmoid":
+            loss, dZ = losses.sigmoid_cross_entropy(scores, y)
+        else:
+            loss, dZ = losses.mse(scores, y)
+        if self.lambd:
+            xp = array_namespace(scores)
+            p, m = self.params, scores.shape[-1]
+            sq = sum(backend.to_float(xp.sum(p[f"W{l}"] ** 2)) for l in range(1, self.L + 1))
+            loss += self.lambd / (2 * m) * sq
+        return loss, dZ
+
+    def loss(self, X, y, train=False):
+        """Chi phí J (kể cả số hạng L2) trên ``(X, y)``, chỉ truyền thuận, không tính gradient.
+
+        ``train=True``: như lúc huấn luyện (dropout, thống kê của batch cho batch norm).
+        """
+        return self._cost(self._scores(self._input(X), train)[0], y)[0]
 
     def loss_and_grads(self, X, y, train=True):
         """Chi phí (kể cả số hạng L2) và gradient theo mọi tham số (cùng khoá với ``self.params``)."""

@@ -16,7 +16,8 @@ from .backend import namespace as array_namespace
 def _state(state, **defaults):
     s = dict(defaults)
     s.update(state or {})
-    validate.positive("lr (tốc độ học α)", s["lr"])
+    if type(s["lr"]) is not float or not s["lr"] > 0:  # đường tắt cho trường hợp thường gặp
+        validate.positive("lr (tốc độ học α)", s["lr"])
     return s
 
 
@@ -50,7 +51,11 @@ def rmsprop(w, dw, state=None):
 
 
 def adam(w, dw, state=None):
-    """Adam có hiệu chỉnh độ chệch: m, v là trung bình trượt của dw và dw²; t đếm số bước."""
+    """Adam có hiệu chỉnh độ chệch; t đếm số bước (bắt đầu từ 1).
+
+    m ← β₁·m + (1 − β₁)·dw; v ← β₂·v + (1 − β₂)·dw²; m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ);
+    w ← w − α·m̂/(√v̂ + ε).
+    """
     s = _state(state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
     xp = array_namespace(w)
     m = s.get("m")
@@ -60,10 +65,11 @@ def adam(w, dw, state=None):
     t = s.get("t", 0) + 1
     m = s["beta1"] * m + (1 - s["beta1"]) * dw
     v = s["beta2"] * v + (1 - s["beta2"]) * dw * dw
-    m_hat = m / (1 - s["beta1"] ** t)
     v_hat = v / (1 - s["beta2"] ** t)
     s.update(m=m, v=v, t=t)
-    return w - s["lr"] * m_hat / (xp.sqrt(v_hat) + s["eps"]), s
+    # m̂ = m/(1 − β₁ᵗ); hệ số 1/(1 − β₁ᵗ) là một số, gộp vào α để bớt một phép tính trên cả mảng
+    step = s["lr"] / (1 - s["beta1"] ** t)
+    return w - step * m / (xp.sqrt(v_hat) + s["eps"]), s
 
 
 OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}

@@ -125,6 +125,19 @@ def test_losses_match_torch_autograd():
     assert l2 == pytest.approx(loss) and np.allclose(d2, dZ)
     l3, d3 = losses.softmax_cross_entropy(t(Z), torch.tensor(y))
     assert isinstance(d3, torch.Tensor) and l3 == pytest.approx(loss)
+    np.testing.assert_allclose(d3.numpy(), dZ, rtol=1e-12)
+    # nhãn nguyên kiểu số thực (0.0, 1.0, …) được chấp nhận; mảng Z không bị sửa tại chỗ
+    Z_before = Z.copy()
+    l4, d4 = losses.softmax_cross_entropy(Z, y.astype(float))
+    assert l4 == pytest.approx(loss) and np.allclose(d4, dZ)
+    np.testing.assert_array_equal(Z, Z_before)
+    # logit cực lớn: không log(0), không cảnh báo
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big, dbig = losses.softmax_cross_entropy(
+            np.array([[1000.0, -1000.0], [-1000.0, 1000.0]]), np.array([1, 1])
+        )
+    assert big == pytest.approx(1000.0) and np.isfinite(dbig).all()
 
 
 # ---------------------------------------------------------------- lan truyền ngược: số và autograd
@@ -152,6 +165,11 @@ def test_dense_backward_numeric_and_autograd():
     ((Wt @ At + bt) * t(dout)).sum().backward()
     for ours, ref in ((dA, At), (dW, Wt), (db, bt)):
         np.testing.assert_allclose(ours, ref.grad.numpy(), rtol=1e-12)
+    # tầng đầu tiên: không cần dX, cùng dW và db
+    none, dW1, db1 = layers.dense_backward(dout, cache, input_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(dW1, dW)
+    np.testing.assert_array_equal(db1, db)
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "linear"])
@@ -456,3 +474,24 @@ def test_layers_same_on_numpy_and_torch(name, fn, args):
     for r, g in zip(ref, got):
         assert isinstance(g, torch.Tensor), name
         np.testing.assert_allclose(g.numpy(), r, rtol=1e-12, atol=1e-12)
+
+
+def test_model_loss_is_the_forward_only_cost():
+    X = RNG.standard_normal((5, 12))
+    y = RNG.integers(0, 3, 12)
+    model = nblib.MLP([5, 7, 3], lambd=0.3, seed=2)
+    loss, _ = model.loss_and_grads(X, y, train=False)
+    assert model.loss(X, y) == pytest.approx(loss, rel=1e-12)
+    with pytest.raises(ValueError, match="Hình dạng không khớp"):
+        model.loss(X[:4], y)
+
+
+def test_labels_already_on_torch_stay_tensors():
+    from nblib import backend
+
+    y = torch.tensor([0, 2, 1])
+    out = backend.asarray_labels(y, like=t(np.zeros((3, 3))))
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64
+    assert out.tolist() == [0, 2, 1]
+    out = backend.asarray_labels(np.array([0.0, 2.0]), like=np.zeros((3, 2)))
+    assert out.dtype == np.int64 and out.tolist() == [0, 2]
