@@ -114,6 +114,9 @@ def _restore_backend(previous):
         plt.switch_backend(previous)
 
 
+_MIN_DPI = 80  # dưới mức này chữ 10pt còn khoảng 11 điểm ảnh: khó đọc khi chiếu lên màn hình lớp
+
+
 def _make_figure(nrows, ncols, figsize, **kw):
     """Tạo hình: canvas ipympl (widget, cập nhật tại chỗ) khi chạy trong kernel Jupyter, nếu không thì
     canvas Agg thường (không cần giao diện). ``NBLIB_FIGURES=inline`` ép dùng ảnh PNG tĩnh."""
@@ -134,6 +137,11 @@ def _make_figure(nrows, ncols, figsize, **kw):
             # (dpi đặt khi tạo Figure: ipympl tính lại dpi theo màn hình từ giá trị ban đầu này.)
             max_px = float(os.environ.get("NBLIB_FIGURE_MAX_PX", "860"))
             if figsize[0] * fig.dpi > max_px:
+                if max_px / figsize[0] < _MIN_DPI:
+                    # Hình quá rộng (ví dụ ba trục cạnh nhau): giảm dpi thôi thì chữ quá nhỏ. Thu hẹp
+                    # hình (tính theo inch) để dpi không dưới _MIN_DPI; chữ giữ cỡ điểm nên dễ đọc.
+                    shrink = max_px / _MIN_DPI / figsize[0]
+                    figsize = (figsize[0] * shrink, figsize[1] * max(shrink, 0.85))
                 fig = Figure(figsize=figsize, dpi=max_px / figsize[0], layout="constrained")
             canvas = Canvas(fig)
             canvas.header_visible = False
@@ -150,6 +158,20 @@ def _make_figure(nrows, ncols, figsize, **kw):
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, list(axes.ravel()), False
+
+
+def _freeze_label_positions(fig):
+    """Giữ nguyên vị trí tiêu đề và nhãn trục đã tính ở lần vẽ đầu (toạ độ theo khung trục, nên vẫn
+    đúng khi ipympl đổi dpi theo màn hình). Mặc định matplotlib đo lại hộp bao của mọi nhãn vạch chia ở
+    mỗi lần vẽ để đặt tiêu đề và nhãn trục: khoảng 40% thời gian vẽ lại của một hình hai trục log."""
+    for ax in fig.axes:
+        if getattr(ax, "name", "") != "rectilinear" or not hasattr(ax, "_autotitlepos"):
+            continue  # trục 3D, trục cực…: giữ cách đặt nhãn mặc định
+        ax._autotitlepos = False
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label
+            display = label.get_transform().transform(label.get_position())
+            axis.set_label_coords(*ax.transAxes.inverted().transform(display))
 
 
 def has_nonfinite(result):
@@ -214,6 +236,7 @@ class Demo:
             # dữ liệu đầu tiên rồi giữ nguyên, để mỗi lần kéo thanh trượt chỉ vẽ lại dữ liệu.
             self.fig.draw_without_rendering()
             self.fig.set_layout_engine("none")
+            _freeze_label_positions(self.fig)
 
     # ----- cập nhật -----
     def _on_change(self, _change):
