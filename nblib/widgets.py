@@ -117,6 +117,15 @@ def _restore_backend(previous):
 _MIN_DPI = 80  # dưới mức này chữ 10pt còn khoảng 11 điểm ảnh: khó đọc khi chiếu lên màn hình lớp
 
 
+def _resend_chrome_state(canvas, content, _buffers):
+    """Khi trình duyệt báo canvas đã sẵn sàng, gửi lại các thuộc tính giao diện của ipympl.
+
+    Trong Voilà, canvas nhận trạng thái mặc định (có góc kéo đổi cỡ ở góc dưới phải) dù phía Python đã
+    đặt ``resizable = False``; gửi lại làm trình duyệt vẽ lại canvas đúng như đã đặt."""
+    if isinstance(content, dict) and content.get("type") == "initialized":
+        canvas.send_state(["resizable", "header_visible", "footer_visible", "toolbar_visible"])
+
+
 def _make_figure(nrows, ncols, figsize, **kw):
     """Tạo hình: canvas ipympl (widget, cập nhật tại chỗ) khi chạy trong kernel Jupyter, nếu không thì
     canvas Agg thường (không cần giao diện). ``NBLIB_FIGURES=inline`` ép dùng ảnh PNG tĩnh."""
@@ -148,6 +157,7 @@ def _make_figure(nrows, ncols, figsize, **kw):
             canvas.footer_visible = False
             canvas.toolbar_visible = False
             canvas.resizable = False
+            canvas.on_msg(_resend_chrome_state)
             FigureManager(canvas, 0)
             axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
             return fig, list(axes.ravel()), True

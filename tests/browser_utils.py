@@ -469,6 +469,23 @@ def clipped_figures(page):
     )
 
 
+def resize_handles(page):
+    """Số canvas ipympl đang vẽ góc kéo đổi cỡ (tam giác ở góc dưới phải của lớp canvas trên cùng).
+
+    Các demo đặt ``resizable = False``: lớp trên cùng phải trong suốt ở góc đó."""
+    return page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)].filter(div => {
+          const cs = div.querySelectorAll('canvas');
+          if (cs.length < 2) return false;
+          const top = cs[cs.length - 1];
+          if (!top.width || !top.height) return false;
+          const px = top.getContext('2d').getImageData(top.width - 3, top.height - 3, 1, 1).data;
+          return px[3] > 0;
+        }).length""",
+        CANVAS,
+    )
+
+
 def wait_settled(page, demo_index, timeout=120):
     """Chờ demo "lắng": kernel rảnh (nếu trang có chỉ báo kernel, như JupyterLab) và hình không đổi
     trong 0,5 s. Trả về ảnh chụp hình lúc đó (dùng làm mốc "trước" cho lần kéo kế tiếp)."""
