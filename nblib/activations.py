@@ -129,5 +129,7 @@ ACTIVATIONS = {
 
 def get(name: str):
     """Cặp (f, f') theo tên; báo lỗi tiếng Việt liệt kê các tên hợp lệ."""
-    validate.choice("activation (hàm kích hoạt)", name, tuple(ACTIVATIONS))
-    return ACTIVATIONS[name]
+    pair = ACTIVATIONS.get(name) if isinstance(name, str) else None
+    if pair is None:
+        validate.choice("activation (hàm kích hoạt)", name, tuple(ACTIVATIONS))
+    return pair

@@ -95,7 +95,21 @@ def train(
             f"{tuple(X.shape)})."
         )
     has_val = X_val is not None and y_val is not None
-    states = {k: dict(optim_params or {}, lr=lr) for k in model.params}
+    # Mọi thuật toán tối ưu của nblib tính theo từng phần tử, nên cập nhật từng tham số hay cập nhật
+    # một vector nối mọi tham số cho cùng kết quả; nối lại thì mỗi bước chỉ gọi update một lần
+    # (giống torch.optim với foreach=True). model.params là các view vào vector này.
+    keys = list(model.params)
+    shapes = [tuple(model.params[k].shape) for k in keys]
+    bounds = np.cumsum([0] + [math.prod(sh) for sh in shapes]).tolist()
+    flat_w = xp.concat([xp.reshape(model.params[k], (-1,)) for k in keys])
+    state = dict(optim_params or {}, lr=lr)
+
+    def unflatten(flat):
+        return {
+            k: xp.reshape(flat[a:b], sh) for k, a, b, sh in zip(keys, bounds, bounds[1:], shapes)
+        }
+
+    model.params.update(unflatten(flat_w))
     weight_keys = [k for k in model.params if k.startswith("W")]
     hist = {
         "loss": [],
@@ -149,14 +163,16 @@ def train(
                         labels_from_scores(scores, model.output) == yb
                     )
                     seen += Xb.shape[1]
-                last = record_ratio and i == len(batches) - 1
-                for k, w in model.params.items():
-                    states[k]["lr"] = lr_e
-                    new_w, states[k] = update(w, grads[k], states[k])
-                    if last and k in hist["update_ratio"]:
+                state["lr"] = lr_e
+                flat_dw = xp.concat([xp.reshape(grads[k], (-1,)) for k in keys])
+                flat_w, state = update(flat_w, flat_dw, state)
+                old_params = model.params
+                model.params = unflatten(flat_w)
+                if record_ratio and i == len(batches) - 1:
+                    for k in weight_keys:
+                        w, new_w = old_params[k], model.params[k]
                         ratio = _norm(xp, new_w - w) / max(_norm(xp, w), 1e-12)
                         hist["update_ratio"][k].append(ratio)
-                    model.params[k] = new_w
             hist["epoch_loss"].append(float(np.mean(batch_losses)))
             hist["epochs_run"] = epoch + 1
             if classify:

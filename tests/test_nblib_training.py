@@ -243,3 +243,26 @@ def test_hidden_activations_with_batch_statistics_leave_state_untouched():
     assert all(0.3 < a.std() < 1.0 for a in acts)  # batch norm giữ tín hiệu
     assert plain.hidden_activations(X)[-1].std() < 1e-3  # không có batch norm: tín hiệu tắt dần
     assert m.bn_state == {1: {}, 2: {}} and m.keep_prob == 0.5
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
+def test_trainer_equals_a_plain_per_parameter_loop(optimizer):
+    """Trình huấn luyện cập nhật một vector nối mọi tham số; kết quả phải trùng vòng lặp từng tham số."""
+    from nblib import backend, optim
+
+    X, y = data.spiral(n_per_class=30, seed=3)
+    kw = dict(activation="tanh", lambd=0.01, batchnorm=True, seed=4)
+    a, b = nblib.MLP([2, 9, 7, 3], **kw), nblib.MLP([2, 9, 7, 3], **kw)
+    h = nblib.train(a, X, y, optimizer=optimizer, lr=0.01, epochs=3, batch_size=16, seed=5)
+    gen, states, losses = backend.rng(5), {k: {"lr": 0.01} for k in b.params}, []
+    for _ in range(3):
+        for Xb, yb in minibatches(X, y, 16, gen):
+            loss, grads = b.loss_and_grads(Xb, yb)
+            losses.append(loss)
+            for k in b.params:
+                b.params[k], states[k] = optim.get(optimizer)(b.params[k], grads[k], states[k])
+    np.testing.assert_allclose(h["loss"], losses, rtol=1e-12)
+    assert set(a.params) == set(b.params)
+    for k in a.params:
+        assert a.params[k].shape == b.params[k].shape
+        np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-12, atol=1e-15)
