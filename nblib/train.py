@@ -166,9 +166,12 @@ def train(
                 state["lr"] = lr_e
                 flat_dw = xp.concat([xp.reshape(grads[k], (-1,)) for k in keys])
                 flat_w, state = update(flat_w, flat_dw, state)
-                old_params = model.params
-                model.params = unflatten(flat_w)
-                if record_ratio and i == len(batches) - 1:
+                record = record_ratio and i == len(batches) - 1
+                old_params = dict(model.params) if record else None
+                model.params.update(
+                    unflatten(flat_w)
+                )  # cùng một dict: ai giữ model.params vẫn thấy
+                if record:
                     for k in weight_keys:
                         w, new_w = old_params[k], model.params[k]
                         ratio = _norm(xp, new_w - w) / max(_norm(xp, w), 1e-12)

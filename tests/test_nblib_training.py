@@ -253,7 +253,9 @@ def test_trainer_equals_a_plain_per_parameter_loop(optimizer):
     X, y = data.spiral(n_per_class=30, seed=3)
     kw = dict(activation="tanh", lambd=0.01, batchnorm=True, seed=4)
     a, b = nblib.MLP([2, 9, 7, 3], **kw), nblib.MLP([2, 9, 7, 3], **kw)
+    params_dict = a.params
     h = nblib.train(a, X, y, optimizer=optimizer, lr=0.01, epochs=3, batch_size=16, seed=5)
+    assert a.params is params_dict  # cùng một dict, được cập nhật (ai giữ tham chiếu vẫn thấy)
     gen, states, losses = backend.rng(5), {k: {"lr": 0.01} for k in b.params}, []
     for _ in range(3):
         for Xb, yb in minibatches(X, y, 16, gen):
