@@ -168,9 +168,8 @@ def train(
                 flat_w, state = update(flat_w, flat_dw, state)
                 record = record_ratio and i == len(batches) - 1
                 old_params = dict(model.params) if record else None
-                model.params.update(
-                    unflatten(flat_w)
-                )  # cùng một dict: ai giữ model.params vẫn thấy
+                # cập nhật chính dict model.params: ai đang giữ tham chiếu tới nó vẫn thấy giá trị mới
+                model.params.update(unflatten(flat_w))
                 if record:
                     for k in weight_keys:
                         w, new_w = old_params[k], model.params[k]
