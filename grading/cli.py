@@ -85,18 +85,19 @@ def main(argv=None) -> int:
 
         ok = all([validate(nb, cfg) for nb in args.notebooks])
         return 0 if ok else 1
-    if cmd == "build":
-        pipeline.build(cfg, args.assignments)
+    simple = {
+        "build": pipeline.build,
+        "release": pipeline.release,
+        "collect": pipeline.collect,
+        "feedback": pipeline.feedback,
+        "release-feedback": pipeline.release_feedback,
+    }
+    if cmd in simple:
+        simple[cmd](cfg, args.assignments)
         return 0
     if cmd == "check":
         rows = pipeline.check(cfg, args.assignments)
         return 0 if rows and all(r["ok"] for r in rows) else 1
-    if cmd == "release":
-        pipeline.release(cfg, args.assignments)
-        return 0
-    if cmd == "collect":
-        pipeline.collect(cfg, args.assignments)
-        return 0
     if cmd == "autograde":
         from grading.sandbox import SandboxBroken
 
@@ -106,12 +107,6 @@ def main(argv=None) -> int:
             print(f"❌ {exc}", file=sys.stderr)
             return 2
         return 0 if all(r.ok for r in results) else 1
-    if cmd == "feedback":
-        pipeline.feedback(cfg, args.assignments)
-        return 0
-    if cmd == "release-feedback":
-        pipeline.release_feedback(cfg, args.assignments)
-        return 0
     if cmd == "export":
         pipeline.export_csv(cfg, args.file)
         return 0

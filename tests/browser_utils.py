@@ -486,6 +486,19 @@ def resize_handles(page):
     )
 
 
+def assert_widgets_shown(page, scope, where):
+    """Mọi widget trong ``scope`` nhìn thấy được; không hình nào bị cắt hay còn góc kéo đổi cỡ.
+
+    Trả về số widget đã kiểm tra."""
+    bad, n = invisible_widgets(page, scope)
+    assert not bad, f"{where}: {len(bad)}/{n} widget không nhìn thấy: {bad[:5]}"
+    clipped = clipped_figures(page)
+    assert not clipped, f"{where}: hình rộng hơn chỗ chứa, bị cắt (px): {clipped}"
+    handles = resize_handles(page)
+    assert not handles, f"{where}: {handles} hình còn góc kéo đổi cỡ của ipympl"
+    return n
+
+
 def wait_settled(page, demo_index, timeout=120):
     """Chờ demo "lắng": kernel rảnh (nếu trang có chỉ báo kernel, như JupyterLab) và hình không đổi
     trong 0,5 s. Trả về ảnh chụp hình lúc đó (dùng làm mốc "trước" cho lần kéo kế tiếp)."""

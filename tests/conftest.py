@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -107,6 +109,18 @@ def all_output_text(nb):
             if "text/plain" in data:
                 parts.append(data["text/plain"])
     return "\n".join(parts)
+
+
+def run_grading_cli(*args, env=None, cwd=None, timeout=900):
+    """Chạy ``python -m grading <args>`` như giảng viên gõ lệnh; ``env`` bổ sung vào môi trường hiện tại."""
+    return subprocess.run(
+        [sys.executable, "-m", "grading", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@
 - `assert_demo_ok(result, ...)`: các khẳng định chung cho một kết quả như vậy.
 - `assert_lecture_structure(path, ...)`: cấu trúc notebook (NFC, các mục, đáp án, không có output).
 - `cell_seconds(nb)`, `printed_runtime(nb)`: thời gian chạy của notebook đã thực thi.
+- `executed_fixture(path, extra_cells)`: fixture (phạm vi module) chạy notebook một lần, trả về
+  `(nb, kết_quả)`; `assert_runs_cleanly(nb)`: không có output lỗi, các ô chạy xong trong 60 s.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import unicodedata
 from datetime import datetime
 
 import nbformat
-from conftest import ROOT, all_output_text
+import pytest
+from conftest import ROOT, all_output_text, error_outputs, run_notebook
 
 # Các hàm định nghĩa trong ô bổ sung (chạy trong kernel của notebook; tên bắt đầu bằng "_" để không
 # đè biến của notebook). Chụp dữ liệu mọi đối tượng vẽ theo loại, gọi update dưới cảnh báo = lỗi.
@@ -166,3 +169,29 @@ def printed_runtime(nb):
     m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
     assert m, "notebook phải in thời gian chạy"
     return float(m.group(1))
+
+
+def executed_fixture(path, extra_cells=()):
+    """Fixture phạm vi module: notebook ``path`` chạy một lần (cùng các ô bổ sung); trả về (nb, kết quả)."""
+
+    @pytest.fixture(scope="module")
+    def executed():
+        return run_notebook(path, extra_cells=tuple(extra_cells))
+
+    return executed
+
+
+def assert_runs_cleanly(nb, seconds=60, printed=False):
+    """Notebook đã chạy không có output lỗi và các ô chạy xong trong ``seconds`` giây.
+
+    ``printed=True``: notebook còn phải tự in thời gian chạy, cũng dưới ``seconds`` giây."""
+    assert error_outputs(nb) == []
+    total = cell_seconds(nb)
+    assert 0 < total < seconds, f"các ô của notebook chạy mất {total:.1f} s (giới hạn {seconds} s)"
+    if printed:
+        assert printed_runtime(nb) < seconds
+
+
+def demo_check_cells(demos):
+    """Các ô ``demo_check_cell`` cho dict tên demo → giá trị điều khiển (kết quả ghi theo tên demo)."""
+    return [demo_check_cell(name, demo=name, **values) for name, values in demos.items()]

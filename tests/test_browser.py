@@ -146,12 +146,7 @@ def _run_lecture_in_lab(lab, page, notebook, name):
         "() => !document.querySelector('.jp-Notebook').innerText.includes('Loading widget')",
         timeout=60_000,
     )
-    bad, n_widgets = bu.invisible_widgets(page, ".jp-Notebook")
-    assert not bad, f"{notebook}: {len(bad)}/{n_widgets} widget không nhìn thấy: {bad[:5]}"
-    clipped = bu.clipped_figures(page)
-    assert not clipped, f"{notebook}: hình rộng hơn cột notebook, bị cắt (px): {clipped}"
-    handles = bu.resize_handles(page)
-    assert not handles, f"{notebook}: {handles} hình còn góc kéo đổi cỡ của ipympl"
+    n_widgets = bu.assert_widgets_shown(page, ".jp-Notebook", notebook)
     n_demos = page.locator(bu.DEMO_ROOT).count()
     expected_demos = _count_demos_in_source(notebook)
     assert n_demos >= expected_demos, (
@@ -218,12 +213,7 @@ def test_voila_serves_lecture_and_slider_updates_figure(browser, page):
             assert page.locator(".jp-InputArea-editor:visible").count() == 0
             problems = bu.page_problems(page, "body")
             assert not problems, f"Voilà {notebook}: {problems}"
-            bad, n = bu.invisible_widgets(page, "body")
-            assert not bad, f"Voilà {notebook}: {len(bad)}/{n} widget không nhìn thấy: {bad[:5]}"
-            clipped = bu.clipped_figures(page)
-            assert not clipped, f"Voilà {notebook}: hình bị cắt (px): {clipped}"
-            handles = bu.resize_handles(page)
-            assert not handles, f"Voilà {notebook}: {handles} hình còn góc kéo đổi cỡ của ipympl"
+            bu.assert_widgets_shown(page, "body", f"Voilà {notebook}")
             sliders = bu.demo_sliders(page)
             assert sliders, f"Voilà {notebook}: không tìm thấy thanh trượt nào trong demo"
             d, s, label = sliders[0]

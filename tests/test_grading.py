@@ -6,35 +6,23 @@ from __future__ import annotations
 import csv
 import filecmp
 import os
-import subprocess
-import sys
 
 import nbformat
 import pytest
+from conftest import run_grading_cli
 
 from grading import pipeline
 from grading.config import REPO_ROOT, load_config, nbgrader_config_text
 from grading.synthetic import make_submission
 
 ASSIGNMENTS = load_config().assignments()
-PY = sys.executable
 
 
 def _quiet(*_args, **_kw):
     pass
 
 
-def _cli(*args, env=None, cwd=None, timeout=900):
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run(
-        [PY, "-m", "grading", *args],
-        capture_output=True,
-        text=True,
-        env=e,
-        cwd=cwd or REPO_ROOT,
-        timeout=timeout,
-    )
+_cli = run_grading_cli
 
 
 # ---------------------------------------------------------------------------

@@ -2,8 +2,14 @@
 
 import numpy as np
 import pytest
-from conftest import all_output_text, error_outputs, run_notebook
-from lecture_helpers import assert_demo_ok, assert_lecture_structure, cell_seconds, demo_check_cell
+from conftest import all_output_text
+from lecture_helpers import (
+    assert_demo_ok,
+    assert_lecture_structure,
+    assert_runs_cleanly,
+    demo_check_cell,
+    executed_fixture,
+)
 
 import nblib
 
@@ -28,20 +34,11 @@ __test_results__["residual_nonlinear"] = residual_nonlinear
 )
 
 
-@pytest.fixture(scope="module")
-def executed():
-    return run_notebook(NB, extra_cells=EXTRA)
+executed = executed_fixture(NB, EXTRA)
 
 
-def test_notebook_runs_without_errors(executed):
-    nb, _ = executed
-    assert error_outputs(nb) == []
-
-
-def test_runs_under_60_seconds(executed):
-    nb, _ = executed
-    total = cell_seconds(nb)
-    assert 0 < total < 60, f"các ô của notebook chạy mất {total:.1f} s (giới hạn 60 s)"
+def test_runs_cleanly_under_60_seconds(executed):
+    assert_runs_cleanly(executed[0])
 
 
 def test_worked_example_4_1_and_0_983(executed):

@@ -1,8 +1,14 @@
 """Kiểm thử bài 05: động lượng, RMSprop, Adam, suy giảm tốc độ học, so sánh trên hai mặt trăng."""
 
 import pytest
-from conftest import all_output_text, error_outputs, run_notebook
-from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
+from conftest import all_output_text
+from lecture_helpers import (
+    assert_demo_ok,
+    assert_lecture_structure,
+    assert_runs_cleanly,
+    demo_check_cell,
+    executed_fixture,
+)
 
 NB = "lectures/05_toi_uu_hoa.ipynb"
 
@@ -46,19 +52,13 @@ MOM_NOTES = "động lượng (dạng ghi chú, cùng α)"
 MOM_EMA = "động lượng (dạng trung bình trượt)"
 
 
-@pytest.fixture(scope="module")
-def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
+executed = executed_fixture(NB, (COLLECT, *DEMO))
 
 
-def test_runs_without_errors(executed):
+def test_runs_cleanly_under_60_seconds(executed):
     nb, res = executed
-    assert error_outputs(nb) == []
+    assert_runs_cleanly(nb)
     assert "demo_div" in res and "moons" in res, "các ô kiểm thử bổ sung không chạy hết"
-
-
-def test_runtime_under_60s(executed):
-    _, res = executed
     assert res["total_time"] < 60
 
 

@@ -1,12 +1,12 @@
 """Kiểm thử bài 06 (khởi tạo trọng số): chạy notebook, so số liệu với ghi chú 002, thử demo."""
 
 import pytest
-from conftest import error_outputs, run_notebook
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
-    demo_check_cell,
-    printed_runtime,
+    assert_runs_cleanly,
+    demo_check_cells,
+    executed_fixture,
 )
 
 pytestmark = pytest.mark.slow
@@ -46,24 +46,16 @@ __test_results__["circle_acc"] = {k: list(v) for k, v in circle_acc.items()}
 DEMOS = {"demo": dict(scale=1.0, method="scale", activation="tanh")}
 
 
-def _run():
-    cells = [VALUES_CELL] + [demo_check_cell(n, demo=n, **kw) for n, kw in DEMOS.items()]
-    return run_notebook(PATH, extra_cells=tuple(cells))
+executed = executed_fixture(PATH, [VALUES_CELL, *demo_check_cells(DEMOS)])
 
 
-def test_runs_without_errors():
-    nb, _ = _run()
-    assert error_outputs(nb) == []
-
-
-def test_runtime_under_60s():
-    nb, _ = _run()
-    assert printed_runtime(nb) < 60
+def test_runs_cleanly_under_60_seconds(executed):
+    assert_runs_cleanly(executed[0], printed=True)
 
 
 @pytest.mark.parametrize("key", sorted(NOTES_STD))
-def test_tanh_std_matches_notes(key):
-    _, res = _run()
+def test_tanh_std_matches_notes(executed, key):
+    _, res = executed
     ours = res["std"][key]
     assert len(ours) == 10
     compared = 0
@@ -76,13 +68,13 @@ def test_tanh_std_matches_notes(key):
         assert ours[-1] < 1e-5  # "… → 0"
 
 
-def test_large_init_saturates():
-    _, res = _run()
+def test_large_init_saturates(executed):
+    _, res = executed
     assert all(s > 0.85 for s in res["saturated"])
 
 
-def test_relu_rows():
-    _, res = _run()
+def test_relu_rows(executed):
+    _, res = executed
     xr, he = res["std"]["xavier_relu"], res["std"]["he_relu"]
     assert xr[-1] < 0.1 * xr[0]  # Xavier + ReLU sụp dần
     assert abs(xr[1] / xr[0] - 2**-0.5) < 0.05
@@ -90,8 +82,8 @@ def test_relu_rows():
     assert he[-1] / he[0] > 0.8
 
 
-def test_symmetry():
-    _, res = _run()
+def test_symmetry(executed):
+    _, res = executed
     sym = res["sym"]
     assert sym["w1_change"] > 1e-3  # trọng số có thay đổi…
     assert sym["row_spread"] < 1e-10  # …nhưng các nơ-ron ẩn vẫn giống hệt nhau
@@ -102,8 +94,8 @@ def test_symmetry():
     assert res["rand_spread"] > 0.1
 
 
-def test_gradients_per_layer():
-    _, res = _run()
+def test_gradients_per_layer(executed):
+    _, res = executed
     g = res["grad"]
     small, large = g["0,01·randn + tanh"], g["1,0·randn + tanh"]
     assert small["dA"][0] < 1e-4 * small["dA"][-1]  # tiêu biến khi đi xuống
@@ -112,8 +104,8 @@ def test_gradients_per_layer():
         assert 0.2 < g[name]["dA"][0] / g[name]["dA"][-1] < 5, name
 
 
-def test_circles_accuracy():
-    _, res = _run()
+def test_circles_accuracy(executed):
+    _, res = executed
     acc = res["circle_acc"]
     assert acc["khởi tạo 0"][0] <= 0.55
     assert acc["He"][0] >= 0.95
@@ -121,8 +113,8 @@ def test_circles_accuracy():
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
-def test_demo_updates(name):
-    _, res = _run()
+def test_demo_updates(executed, name):
+    _, res = executed
     assert_demo_ok(res[name], kinds=("lines", "collections"))
 
 

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from conftest import error_outputs, run_notebook
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
-    demo_check_cell,
-    printed_runtime,
+    assert_runs_cleanly,
+    demo_check_cells,
+    executed_fixture,
 )
 
 pytestmark = pytest.mark.slow
@@ -42,38 +42,30 @@ __test_results__["target"] = target
 DEMOS = {"demo": dict(method="whiten", rho=0.5, outliers=5)}
 
 
-def _run():
-    cells = [VALUES_CELL] + [demo_check_cell(n, demo=n, **kw) for n, kw in DEMOS.items()]
-    return run_notebook(PATH, extra_cells=tuple(cells))
+executed = executed_fixture(PATH, [VALUES_CELL, *demo_check_cells(DEMOS)])
 
 
-def test_runs_without_errors():
-    nb, _ = _run()
-    assert error_outputs(nb) == []
+def test_runs_cleanly_under_60_seconds(executed):
+    assert_runs_cleanly(executed[0], printed=True)
 
 
-def test_runtime_under_60s():
-    nb, _ = _run()
-    assert printed_runtime(nb) < 60
-
-
-def test_whitened_covariance_is_identity():
-    _, res = _run()
+def test_whitened_covariance_is_identity(executed):
+    _, res = executed
     assert res["white_identity_err"] < 1e-6
     np.testing.assert_allclose(res["cov_white"], np.eye(2), atol=1e-6)
     np.testing.assert_allclose(res["zca_cov"], np.eye(2), atol=1e-6)
     assert abs(res["pca_offdiag"]) < 1e-8
 
 
-def test_basic_transforms():
-    _, res = _run()
+def test_basic_transforms(executed):
+    _, res = executed
     np.testing.assert_allclose(res["zscore_mean"], 0, atol=1e-9)
     np.testing.assert_allclose(res["zscore_std"], 1, atol=1e-9)
     assert res["minmax_range"] == pytest.approx([0.0, 1.0])
 
 
-def test_fit_on_train_only():
-    _, res = _run()
+def test_fit_on_train_only(executed):
+    _, res = executed
     assert res["fit_train_mean_err"] < 1e-12
     np.testing.assert_allclose(res["state_train_mean"], res["train_mean_raw"])
     assert not np.allclose(res["state_all_mean"], res["train_mean_raw"])
@@ -84,24 +76,24 @@ def test_fit_on_train_only():
     assert np.abs(res["val_mean_after"]).max() > 1e-3
 
 
-def test_robust_scaler_resists_outliers():
-    _, res = _run()
+def test_robust_scaler_resists_outliers(executed):
+    _, res = executed
     iqr = res["bulk_iqr"]
     assert 0.8 < iqr["robust"] < 1.2
     assert iqr["minmax"] < 0.1
     assert iqr["zscore"] < 0.6
 
 
-def test_gradient_sign():
-    _, res = _run()
+def test_gradient_sign(executed):
+    _, res = executed
     raw, centered, white = res["same_sign"]
     assert raw == 1.0
     assert white < 0.65
     assert raw > centered > white
 
 
-def test_normalization_needs_fewer_steps():
-    _, res = _run()
+def test_normalization_needs_fewer_steps(executed):
+    _, res = executed
     steps, max_steps = res["steps"], res["max_steps"]
     raw = steps["thô"] if steps["thô"] >= 0 else max_steps + 1
     assert 0 < steps["z-score"] <= 50
@@ -111,8 +103,8 @@ def test_normalization_needs_fewer_steps():
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
-def test_demo_updates(name):
-    _, res = _run()
+def test_demo_updates(executed, name):
+    _, res = executed
     assert_demo_ok(res[name], kinds=("lines", "collections"))
 
 

@@ -3,12 +3,12 @@
 import math
 
 import pytest
-from conftest import error_outputs, run_notebook
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
-    demo_check_cell,
-    printed_runtime,
+    assert_runs_cleanly,
+    demo_check_cells,
+    executed_fixture,
 )
 
 pytestmark = pytest.mark.slow
@@ -34,45 +34,37 @@ __test_results__["lr_results"] = [[bn, lr, r["status"], r["acc"]] for (bn, lr), 
 DEMOS = {"demo": dict(scale=3.0, activation="tanh", lr=0.3)}
 
 
-def _run():
-    cells = [VALUES_CELL] + [demo_check_cell(n, demo=n, **kw) for n, kw in DEMOS.items()]
-    return run_notebook(PATH, extra_cells=tuple(cells))
+executed = executed_fixture(PATH, [VALUES_CELL, *demo_check_cells(DEMOS)])
 
 
-def test_runs_without_errors():
-    nb, _ = _run()
-    assert error_outputs(nb) == []
+def test_runs_cleanly_under_60_seconds(executed):
+    assert_runs_cleanly(executed[0], printed=True)
 
 
-def test_runtime_under_60s():
-    nb, _ = _run()
-    assert printed_runtime(nb) < 60
-
-
-def test_forward_formulas():
-    _, res = _run()
+def test_forward_formulas(executed):
+    _, res = executed
     assert all(abs(v) < 1e-9 for v in res["bn_out_mean"])
     assert all(abs(v - 1) < 1e-3 for v in res["bn_out_var"])
     assert res["identity_err"] < 1e-9  # γ = √(σ²+ε), β = μ khôi phục Z
     assert res["bias_shift_err"] < 1e-9  # b thừa
 
 
-def test_backward_matches_numeric_gradient():
-    _, res = _run()
+def test_backward_matches_numeric_gradient(executed):
+    _, res = executed
     for name, err in res["grad_errors"].items():
         assert err < 1e-7, name
     assert all(abs(v) < 1e-9 for v in res["dZ_sum"])
 
 
-def test_running_averages_converge():
-    _, res = _run()
+def test_running_averages_converge(executed):
+    _, res = executed
     mean, var = res["running"]
     assert abs(mean - 3) < 0.3
     assert abs(var - 4) < 0.6
 
 
-def test_batch_statistics_at_test_time_is_a_bug():
-    _, res = _run()
+def test_batch_statistics_at_test_time_is_a_bug(executed):
+    _, res = executed
     correct, whole, skewed, single = res["test_mode_acc"]
     assert correct > 0.9
     assert abs(whole - correct) < 0.05  # lỗi bị che giấu với batch lớn, trộn đều
@@ -80,8 +72,8 @@ def test_batch_statistics_at_test_time_is_a_bug():
     assert single < 0.45  # batch 1 mẫu: mọi đầu vào cho cùng một đầu ra
 
 
-def test_bad_init_stalls_without_bn_trains_with_bn():
-    _, res = _run()
+def test_bad_init_stalls_without_bn_trains_with_bn(executed):
+    _, res = executed
     plain, bn = res["bad_init"]["False"], res["bad_init"]["True"]
     assert abs(plain["loss"] - math.log(3)) < 0.01  # đứng yên ở ln 3
     assert plain["acc"] < 0.45
@@ -92,8 +84,8 @@ def test_bad_init_stalls_without_bn_trains_with_bn():
     assert all(0.3 < s < 1.0 for s in std_bn)
 
 
-def test_bn_tolerates_larger_learning_rate():
-    _, res = _run()
+def test_bn_tolerates_larger_learning_rate(executed):
+    _, res = executed
     table = {(bn, lr): (status, acc) for bn, lr, status, acc in res["lr_results"]}
     lrs = sorted({lr for _, lr in table})
     top = lrs[-1]
@@ -105,8 +97,8 @@ def test_bn_tolerates_larger_learning_rate():
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
-def test_demo_updates(name):
-    _, res = _run()
+def test_demo_updates(executed, name):
+    _, res = executed
     assert_demo_ok(res[name], kinds=("lines", "collections"))
 
 

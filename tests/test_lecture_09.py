@@ -3,8 +3,13 @@
 import math
 
 import pytest
-from conftest import all_output_text, error_outputs, run_notebook
-from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
+from conftest import all_output_text, error_outputs
+from lecture_helpers import (
+    assert_demo_ok,
+    assert_lecture_structure,
+    demo_check_cell,
+    executed_fixture,
+)
 
 NB = "lectures/09_regularization.ipynb"
 
@@ -37,14 +42,11 @@ DEMO = (
 )
 
 
-@pytest.fixture(scope="module")
-def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
+executed = executed_fixture(NB, (COLLECT, *DEMO))
 
 
 def test_no_errors(executed):
-    nb, _ = executed
-    assert error_outputs(nb) == []
+    assert error_outputs(executed[0]) == []
 
 
 def test_notes_table_diagnosis(executed):

@@ -1,8 +1,13 @@
 """Bài 11 (tổng quan CNN/RNN): công thức khớp PyTorch, các thí nghiệm nhỏ, demo RNN cập nhật được."""
 
 import pytest
-from conftest import error_outputs, run_notebook
-from lecture_helpers import assert_demo_ok, assert_lecture_structure, demo_check_cell
+from conftest import error_outputs
+from lecture_helpers import (
+    assert_demo_ok,
+    assert_lecture_structure,
+    demo_check_cell,
+    executed_fixture,
+)
 
 NB = "lectures/11_tong_quan_cnn_rnn.ipynb"
 
@@ -42,14 +47,11 @@ DEMO = (
 )
 
 
-@pytest.fixture(scope="module")
-def executed():
-    return run_notebook(NB, extra_cells=(COLLECT, *DEMO))
+executed = executed_fixture(NB, (COLLECT, *DEMO))
 
 
 def test_no_errors(executed):
-    nb, _ = executed
-    assert error_outputs(nb) == []
+    assert error_outputs(executed[0]) == []
 
 
 def test_conv_from_scratch_matches_torch(executed):

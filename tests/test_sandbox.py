@@ -9,14 +9,13 @@ không tệp nào bị ghi ra ngoài, và chấm lại (tuần tự, `--workers 
 from __future__ import annotations
 
 import csv
-import os
 import pathlib
 import shutil
-import subprocess
 import sys
 
 import nbformat
 import pytest
+from conftest import run_grading_cli
 
 from grading import sandbox
 from grading.config import REPO_ROOT
@@ -24,7 +23,6 @@ from grading.config import REPO_ROOT
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "bad_submissions"))
 import cases  # noqa: E402
 
-PY = sys.executable
 A = cases.ASSIGNMENT
 CELL_TIMEOUT = 5
 # Các bài chấm lại (tuần tự) để so với lần chạy song song: bài thường và bài dễ "bất định" nhất.
@@ -42,16 +40,7 @@ RERUN = (
 
 
 def _cli(*args, env=None, timeout=1200):
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run(
-        [PY, "-m", "grading", *args],
-        capture_output=True,
-        text=True,
-        env=e,
-        cwd=REPO_ROOT,
-        timeout=timeout,
-    )
+    return run_grading_cli(*args, env=env, timeout=timeout)
 
 
 def _grades(db: pathlib.Path) -> dict:
