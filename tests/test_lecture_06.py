@@ -1,6 +1,9 @@
-"""Kiểm thử bài 06 (khởi tạo trọng số): chạy notebook, so số liệu với ghi chú 002, thử demo."""
+"""Kiểm thử bài 06 (khởi tạo trọng số): chạy notebook, so số liệu với ghi chú *Training Neural
+Networks, Part I*, thử demo."""
 
+import nbformat
 import pytest
+from conftest import ROOT
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
@@ -13,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 PATH = "lectures/06_khoi_tao_trong_so.ipynb"
 
-# Bảng độ lệch chuẩn theo tầng trong ghi chú 002 (thí nghiệm 10 tầng × 500 nơ-ron).
+# Bảng độ lệch chuẩn theo tầng trong ghi chú Training Neural Networks, Part I (10 tầng × 500 nơ-ron).
 NOTES_STD = {
     "small_tanh": [0.213081, 0.047551, 0.010630, 0.002378, 0.000532,
                    0.000119, 0.000026, 0.000006, 0.000001, 0.000000],
@@ -40,6 +43,11 @@ __test_results__["sym"] = {
 __test_results__["zero"] = zero_results
 __test_results__["rand_spread"] = rand_spread
 __test_results__["grad"] = grad_stats
+__test_results__["dA_growth"] = dA_growth
+__test_results__["dW_spread"] = dW_spread
+__test_results__["large_growth_pred"] = large_growth_pred
+__test_results__["tanh_grad_mean"] = tanh_grad_mean
+__test_results__["small_vs_xavier_dW"] = small_vs_xavier_dW
 __test_results__["circle_acc"] = {k: list(v) for k, v in circle_acc.items()}
 """
 
@@ -102,6 +110,32 @@ def test_gradients_per_layer(executed):
     assert large["dA"][0] > 1e3 * large["dA"][-1]  # bùng nổ khi đi xuống
     for name in ("Xavier + tanh", "He + ReLU"):
         assert 0.2 < g[name]["dA"][0] / g[name]["dA"][-1] < 5, name
+
+
+def test_large_init_gradient_grows_although_tanh_prime_is_small(executed):
+    """Mục 5 và tóm tắt: với 1,0·randn + tanh, tanh' cục bộ ≈ 0 nhưng dA lớn dần ~3,5 lần mỗi tầng."""
+    _, res = executed
+    assert max(res["tanh_grad_mean"]) < 0.05  # đạo hàm cục bộ gần 0 (nơ-ron bão hoà)
+    growth = res["dA_growth"]["1,0·randn + tanh"]
+    assert 3.0 < growth < 4.0, growth
+    assert abs(growth / res["large_growth_pred"] - 1) < 0.1  # khớp √(500·E[tanh'²])
+    dW = res["grad"]["1,0·randn + tanh"]["dW"]
+    assert dW[0] > 1e4 * dW[-1]  # dW tầng 1 lớn hơn tầng 10 hàng chục nghìn lần
+    nb = nbformat.read(ROOT / PATH, as_version=4)
+    summary = next(c.source for c in nb.cells if c.source.startswith("## Tóm tắt"))
+    summary = " ".join(summary.split())
+    assert "gradient bằng 0" not in summary
+    assert "lớn dần" in summary
+
+
+def test_small_init_dA_vanishes_but_dW_is_flat_and_tiny(executed):
+    """Câu hỏi 3: dA tiêu biến theo tầng, dW gần như bằng nhau ở mọi tầng nhưng đều rất nhỏ."""
+    _, res = executed
+    small = res["grad"]["0,01·randn + tanh"]
+    assert small["dA"][0] < 1e-5 * small["dA"][-1]
+    assert abs(res["dA_growth"]["0,01·randn + tanh"] - 0.22) < 0.02
+    assert res["dW_spread"]["0,01·randn + tanh"] < 1.1
+    assert 1e-6 < res["small_vs_xavier_dW"] < 1e-5  # "khoảng 2·10⁵ lần" nhỏ hơn Xavier
 
 
 def test_circles_accuracy(executed):
