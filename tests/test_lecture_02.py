@@ -21,6 +21,8 @@ __test_results__["derivative_table"] = derivative_table
 __test_results__["sig_grad_max"] = sig_grad_max
 __test_results__["quarter_pow_20"] = quarter_pow_20
 __test_results__["grad_ratio"] = grad_ratio
+__test_results__["dA_ratio"] = dA_ratio
+__test_results__["act_ratio"] = act_ratio
 __test_results__["same_sign"] = same_sign
 __test_results__["dead_fraction"] = dead_fraction
 __test_results__["dead_acc"] = dead_acc
@@ -81,6 +83,20 @@ def test_vanishing_gradient_numbers(executed):
     assert r["grad_ratio"]["sigmoid"] < 1e-6
     for name in ("tanh", "relu"):
         assert 0.1 < r["grad_ratio"][name] < 10
+
+
+def test_relu_dW_flat_while_dA_shrinks(executed):
+    """Mục 4: với Xavier + ReLU, ‖dW‖ phẳng nhưng ‖dA‖ co ~1e-3 qua 20 tầng; tín hiệu xuôi co cùng cỡ."""
+    _, r = executed
+    assert 0.5 < r["grad_ratio"]["relu"] < 2  # ‖dW[1]‖ / ‖dW[20]‖ ≈ 1
+    dA = r["dA_ratio"]["relu"]
+    assert 5e-4 < dA < 3e-3, dA  # ‖dA[1]‖ / ‖dA[20]‖ khoảng 1e-3
+    assert abs(dA / 2**-9.5 - 1) < 0.5  # (1/√2)^19
+    act = r["act_ratio"]["relu"]
+    assert 5e-4 < act < 3e-3, act  # std(A[20]) / std(A[1]) khoảng một phần nghìn
+    # hai hệ số triệt tiêu nhau trong dW = dZ · Aᵀ
+    assert 0.5 < r["grad_ratio"]["relu"] / (dA / act) < 2
+    assert 0.15 < r["dA_ratio"]["tanh"] < 0.5  # tanh: dA co khoảng 4 lần
 
 
 def test_non_zero_centered_same_sign(executed):
