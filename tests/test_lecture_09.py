@@ -24,6 +24,7 @@ __test_results__.update(
     khoang_cach_l2=float(khoang_cach_l2),
     khoang_cach_dropout=float(khoang_cach_dropout),
     do_tuyen_tinh={repr(float(k)): float(v) for k, v in do_tuyen_tinh.items()},
+    relu_tuyen_tinh={repr(float(k)): v for k, v in relu_tuyen_tinh.items()},
     sai_so_bayes=float(sai_so_bayes),
     ket_qua_3={k: [float(a), float(b)] for k, (a, b) in ket_qua_3.items()},
     chan_doan=[chan_doan(tr, va) for tr, va in bang_ghi_chu],
@@ -94,6 +95,17 @@ def test_tanh_nearly_linear_with_large_lambda(executed):
     _, r = executed
     lech = {float(k): v for k, v in r["do_tuyen_tinh"].items()}
     assert lech[3.0] < 0.05 < lech[0.0]
+
+
+def test_relu_sweep_nearly_linear_with_large_lambda(executed):
+    """Câu 5: đường quét λ dùng ReLU; λ lớn làm nơ-ron luôn bật/luôn tắt, mạng gần tuyến tính, dưới khớp."""
+    _, r = executed
+    relu = {float(k): v for k, v in r["relu_tuyen_tinh"].items()}
+    assert relu[10.0]["r2"] > 0.95 and relu[0.0]["r2"] < 0.8
+    assert relu[10.0]["co_dinh"][1] > 0.8 > relu[0.0]["co_dinh"][1]
+    assert abs(relu[10.0]["train"] - 0.83) < 0.03 and abs(relu[10.0]["val"] - 0.83) < 0.03
+    tr_logistic = 1 - r["ket_qua_3"]["hồi quy logistic"][0]
+    assert abs(relu[10.0]["train"] - tr_logistic) < 0.03
 
 
 def test_l1_gives_zeros_l2_does_not(executed):
