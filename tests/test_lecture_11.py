@@ -1,7 +1,8 @@
 """Bài 11 (tổng quan CNN/RNN): công thức khớp PyTorch, các thí nghiệm nhỏ, demo RNN cập nhật được."""
 
+import nbformat
 import pytest
-from conftest import error_outputs
+from conftest import ROOT, error_outputs
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
@@ -27,6 +28,8 @@ __test_results__.update(
     chuan_tuyen_tinh={str(rho): float(chuan_gradient_theo_thoi_gian(rho, "tuyến tính")[-1]) for rho in (0.5, 1.0, 1.5)},
     T_MAX=int(T_MAX),
     ti_le_lstm={k: float(g[0] / g[-1]) for k, g in grad_theo_mang.items()},
+    sai_lech_lstm=float(sai_lech_lstm),
+    sai_lech_gru=float(sai_lech_gru),
     acc_20=float(acc_20),
     gradcheck_ok=bool(gradcheck_ok),
     O_cau1=int(O_cau1),
@@ -91,6 +94,16 @@ def test_rnn_and_gradients_through_time(executed):
         assert v == pytest.approx(rho**T, rel=1e-6)
     assert r["ti_le_lstm"]["RNN tanh"] < 1e-6
     assert r["ti_le_lstm"]["LSTM, b_f = 3"] > 1e-2
+
+
+def test_gate_names_match_torch(executed):
+    """Mục 6.3: [i, f, g, o] của nn.LSTM là Γ_i, Γ_f, c̃, Γ_o; [r, z, n] của nn.GRU là Γ_r, 1 − Γ_u, c̃."""
+    _, r = executed
+    assert r["sai_lech_lstm"] < 1e-6
+    assert r["sai_lech_gru"] < 1e-6
+    md = "\n".join(c.source for c in nbformat.read(ROOT / NB, as_version=4).cells)
+    assert "cổng liên quan" not in md
+    assert "cổng vào $\\Gamma_i$" in md and "cổng đặt lại $\\Gamma_r$" in md
 
 
 def test_small_cnn_trains_and_tips(executed):
