@@ -359,6 +359,17 @@ def is_reference_cell(text: str) -> bool:
 
 _TOKEN = re.compile(r"[\w'’-]+")
 
+# Tên các ghi chú bài giảng của khoá học (như trong lectures/README.md). Bài giảng gọi ghi chú theo tên;
+# tên tiếng Anh hay lẫn Anh–Việt của chúng không bị kiểm chính tả.
+NOTE_TITLES = (
+    "Neural Network (continued)",
+    "Chương 2: Mạng neural cơ bản (P1)",
+    "Training Neural Networks, Part I",
+    "Giới thiệu kỹ thuật trong học sâu",
+    "Super VIP Cheatsheet: Học sâu",
+)
+_NOTE_TITLE = re.compile("|".join(re.escape(t) for t in NOTE_TITLES))
+
 
 def words(text: str, ascii_ok: bool = True) -> list[str]:
     """Các từ cần kiểm chính tả trong văn xuôi markdown (đã bỏ code/LaTeX/URL/số/định danh).
@@ -368,7 +379,7 @@ def words(text: str, ascii_ok: bool = True) -> list[str]:
     "All activations become zero!", khoá như "W1") cũng không bị kiểm.
     """
     text = strip_markdown(drop_english_sections(text))
-    text = _UI_PATH.sub(" ", _ASCII_QUOTE.sub(" ", text))
+    text = _NOTE_TITLE.sub(" ", _UI_PATH.sub(" ", _ASCII_QUOTE.sub(" ", text)))
     text = _IDENTIFIER.sub(" ", text).replace("_", " ")
     out = []
     for tok in _TOKEN.findall(text):
@@ -529,6 +540,36 @@ def spelling_problems(path, allowlist: set[str] | None = None, suggest: bool = T
     return probs
 
 
+# --------------------------------------------------------------------------- trích dẫn ghi chú
+
+# Người học không có thư mục ghi chú nội bộ; "ghi chú 001", "bài 002" còn dễ nhầm với số thứ tự bài
+# giảng. Bài giảng phải gọi ghi chú theo tên (danh sách trong lectures/README.md).
+_INTERNAL_REF = re.compile(
+    r"shared/seeds|(?<![\w.-])seeds/|\b00\d_[0-9a-f]{8,}(?:\.txt)?\b"
+    r"|ghi\s+chú\s*\(?\s*(?:bài\s+|số\s+)?0\d\d\b|\bbài\s+00\d\b",
+    re.IGNORECASE,
+)
+
+
+def internal_reference_problems(path) -> list[str]:
+    """Các chỗ (mọi ô, cả ô mã) trích ghi chú bằng tên tệp/thư mục nội bộ hoặc số hiệu "ghi chú 00N"."""
+    probs = []
+    for cell in load_cells(path):
+        text = unicodedata.normalize("NFC", cell.source)
+        for m in _INTERNAL_REF.finditer(text):
+            probs.append(
+                f"{where(path, cell)}: trích ghi chú bằng tên nội bộ '{m.group()}' — hãy gọi ghi chú "
+                "theo tên (danh sách trong lectures/README.md)"
+            )
+    return probs
+
+
+def is_lecture_file(path) -> bool:
+    """Notebook bài giảng hoặc README của thư mục lectures/."""
+    p = pathlib.Path(path).resolve()
+    return p.parent == (ROOT / "lectures").resolve() and p.suffix in (".ipynb", ".md")
+
+
 # --------------------------------------------------------------------------- văn xuôi tiếng Anh
 
 _EN_STOP = set(
@@ -570,6 +611,8 @@ def check_file(path, glossary: Glossary | None = None, spelling: bool = True) ->
         probs += glossary_problems(path, glossary)
         if spelling and (path.suffix == ".ipynb" or path.name == "README.md"):
             probs += spelling_problems(path)
+        if is_lecture_file(path):
+            probs += internal_reference_problems(path)
         probs += [f"(cảnh báo) {p}" for p in english_prose_problems(path)]
     return probs
 

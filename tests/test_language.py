@@ -105,6 +105,23 @@ def test_spelling(path, allowlist):
     _fail(lc.spelling_problems(path, allowlist))
 
 
+LECTURE_FILES = [p for p in NOTEBOOKS + DOCS if lc.is_lecture_file(p)]
+
+
+@pytest.mark.parametrize("path", LECTURE_FILES, ids=_ids(LECTURE_FILES))
+def test_lectures_cite_notes_by_title(path):
+    """Bài giảng gọi ghi chú theo tên, không theo thư mục/tệp nội bộ hay "ghi chú 00N" (vấn đề #15.9)."""
+    _exists(path)
+    _fail(lc.internal_reference_problems(path))
+
+
+def test_lecture_readme_lists_notes_by_title():
+    text = (lc.ROOT / "lectures" / "README.md").read_text(encoding="utf-8")
+    assert "## Ghi chú bài giảng của khoá học" in text
+    for title in lc.NOTE_TITLES:
+        assert f"*{title}*" in text, title
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_no_untranslated_english_prose(path):
     """Heuristic: không có câu tiếng Anh dài (≥ 8 từ ASCII, ≥ 3 hư từ như the/of/is) quên dịch."""
@@ -303,6 +320,28 @@ def test_selfcheck_english_prose_heuristic(tmp_path):
     )
     probs = lc.english_prose_problems(p)
     assert len(probs) == 1 and "ô #1" in probs[0]
+
+
+def test_selfcheck_internal_note_references(tmp_path):
+    p = _fake_notebook(
+        tmp_path,
+        "Theo ghi chú 001 và Ghi chú (bài 002), xem thư mục `shared/seeds`.",
+        "Ghi chú *Training Neural Networks, Part I* viết đúng; bài 06 và Bài 11 cũng vậy.",
+        code=["# đọc ../shared/seeds/003_9ee185576ced85e6.txt", "x = 0.001  # bài 003"],
+    )
+    probs = lc.internal_reference_problems(p)
+    found = [s.split("'")[1] for s in probs]
+    assert found == [
+        "ghi chú 001",
+        "Ghi chú (bài 002",
+        "shared/seeds",
+        "shared/seeds",
+        "003_9ee185576ced85e6.txt",
+        "bài 003",
+    ], found
+    assert all("ô #1" not in s for s in probs)
+    # tên ghi chú (dù có từ tiếng Anh) không bị kiểm chính tả
+    assert lc.words("Ghi chú *Chương 2: Mạng neural cơ bản (P1)* viết") == ["Ghi", "chú", "viết"]
 
 
 def test_cli_reports_problems(tmp_path, capsys):
