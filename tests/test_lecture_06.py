@@ -48,6 +48,8 @@ __test_results__["dW_spread"] = dW_spread
 __test_results__["large_growth_pred"] = large_growth_pred
 __test_results__["tanh_grad_mean"] = tanh_grad_mean
 __test_results__["small_vs_xavier_dW"] = small_vs_xavier_dW
+__test_results__["randn_tuple_error"] = randn_tuple_error
+__test_results__["W_demo_shape"] = list(W_demo.shape)
 __test_results__["circle_acc"] = {k: list(v) for k, v in circle_acc.items()}
 """
 
@@ -136,6 +138,13 @@ def test_small_init_dA_vanishes_but_dW_is_flat_and_tiny(executed):
     assert abs(res["dA_growth"]["0,01·randn + tanh"] - 0.22) < 0.02
     assert res["dW_spread"]["0,01·randn + tanh"] < 1.1
     assert 1e-6 < res["small_vs_xavier_dW"] < 1e-5  # "khoảng 2·10⁵ lần" nhỏ hơn Xavier
+
+
+def test_notes_randn_tuple_raises(executed):
+    """Sửa lỗi ghi chú: np.random.randn((2, 2)) báo TypeError; standard_normal((2, 2)) thì chạy."""
+    _, res = executed
+    assert res["randn_tuple_error"] == "TypeError"
+    assert res["W_demo_shape"] == [2, 2]
 
 
 def test_circles_accuracy(executed):

@@ -16,6 +16,7 @@ PATH = "lectures/07_tien_xu_ly_du_lieu.ipynb"
 
 VALUES_CELL = """
 __test_results__["white_identity_err"] = white_identity_err
+__test_results__["gram_schmidt"] = gs_results
 __test_results__["cov_white"] = cov_white
 __test_results__["zca_cov"] = X_zca_white @ X_zca_white.T / X_zca_white.shape[1]
 __test_results__["pca_offdiag"] = float(np.cov(transformed["pca"], bias=True)[0, 1])
@@ -55,6 +56,14 @@ def test_whitened_covariance_is_identity(executed):
     np.testing.assert_allclose(res["cov_white"], np.eye(2), atol=1e-6)
     np.testing.assert_allclose(res["zca_cov"], np.eye(2), atol=1e-6)
     assert abs(res["pca_offdiag"]) < 1e-8
+
+
+def test_gram_schmidt_orthogonal_is_not_uncorrelated(executed):
+    """Sửa lỗi ghi chú: Gram–Schmidt trên dữ liệu thô cho vector trực giao nhưng vẫn tương quan."""
+    _, res = executed
+    raw, centered = res["gram_schmidt"]["dữ liệu thô"], res["gram_schmidt"]["đã trừ trung bình"]
+    assert abs(raw["dot"]) < 1e-9 and abs(raw["corr"]) > 0.1
+    assert abs(centered["dot"]) < 1e-9 and abs(centered["corr"]) < 1e-9
 
 
 def test_basic_transforms(executed):

@@ -19,6 +19,7 @@ VALUES_CELL = """
 __test_results__["bn_out_mean"] = out.mean(axis=1)
 __test_results__["bn_out_var"] = out.var(axis=1)
 __test_results__["identity_err"] = identity_err
+__test_results__["gb_change"] = gb_change
 __test_results__["bias_shift_err"] = bias_shift_err
 __test_results__["grad_errors"] = bn_grad_errors
 __test_results__["dZ_sum"] = dZ.sum(axis=1)
@@ -47,6 +48,13 @@ def test_forward_formulas(executed):
     assert all(abs(v - 1) < 1e-3 for v in res["bn_out_var"])
     assert res["identity_err"] < 1e-9  # γ = √(σ²+ε), β = μ khôi phục Z
     assert res["bias_shift_err"] < 1e-9  # b thừa
+
+
+def test_gamma_beta_are_learned_parameters(executed):
+    """Sửa lỗi ghi chú: γ, β là tham số (nằm trong model.params, đổi khi huấn luyện), không phải siêu tham số."""
+    _, res = executed
+    assert set(res["gb_change"]) == {"gamma1", "beta1"}
+    assert all(v > 0.05 for v in res["gb_change"].values()), res["gb_change"]
 
 
 def test_backward_matches_numeric_gradient(executed):
