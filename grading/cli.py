@@ -74,8 +74,6 @@ def main(argv=None) -> int:
         course_id=args.course_id,
         cell_timeout=args.timeout,
     )
-    from grading import pipeline
-
     cmd = args.command
     if cmd == "config":
         print(write_nbgrader_config(cfg))
@@ -85,31 +83,40 @@ def main(argv=None) -> int:
 
         ok = all([validate(nb, cfg) for nb in args.notebooks])
         return 0 if ok else 1
-    simple = {
-        "build": pipeline.build,
-        "release": pipeline.release,
-        "collect": pipeline.collect,
-        "feedback": pipeline.feedback,
-        "release-feedback": pipeline.release_feedback,
-    }
-    if cmd in simple:
-        simple[cmd](cfg, args.assignments)
+    from grading import autograde, course, gradebook
+    from grading.nbgrader_hooks import make_api
+    from grading.sandbox.selftest import SandboxBroken
+
+    if cmd == "export":
+        gradebook.export_csv(cfg, args.file)
         return 0
     if cmd == "check":
-        rows = pipeline.check(cfg, args.assignments)
-        return 0 if rows and all(r["ok"] for r in rows) else 1
-    if cmd == "autograde":
-        from grading.sandbox import SandboxBroken
-
         try:
-            results = pipeline.autograde(cfg, args.directory, args.assignment, workers=args.workers)
+            rows = autograde.check(cfg, make_api, args.assignments)
+        except SandboxBroken as exc:
+            print(f"❌ {exc}", file=sys.stderr)
+            return 2
+        return 0 if rows and all(r["ok"] for r in rows) else 1
+    api = make_api(cfg)
+    simple = {
+        "build": course.build,
+        "release": course.release,
+        "collect": course.collect,
+        "feedback": course.feedback,
+        "release-feedback": course.release_feedback,
+    }
+    if cmd in simple:
+        simple[cmd](cfg, api, args.assignments)
+        return 0
+    if cmd == "autograde":
+        try:
+            results = autograde.autograde(
+                cfg, api, args.directory, args.assignment, workers=args.workers
+            )
         except SandboxBroken as exc:
             print(f"❌ {exc}", file=sys.stderr)
             return 2
         return 0 if all(r.ok for r in results) else 1
-    if cmd == "export":
-        pipeline.export_csv(cfg, args.file)
-        return 0
     return 2  # pragma: no cover
 
 

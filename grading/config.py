@@ -103,7 +103,7 @@ NBGRADER_CONFIG_TEMPLATE = """\
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from grading.preprocessors import HideHiddenTests
+from grading.nbgrader_hooks import HideHiddenTests
 
 c = get_config()  # noqa: F821
 
