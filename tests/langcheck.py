@@ -233,7 +233,21 @@ def _check_glossary(g: Glossary, name: str) -> None:
                 f"{name} dòng {t.line}: '{t.vi}' đã có ở dòng {p.line} với nghĩa tiếng Anh khác "
                 f"('{p.en}' và '{t.en}')"
             )
+        elif key in seen:
+            g.errors.append(
+                f"{name} dòng {t.line}: '{t.vi}' lặp lại dòng {seen[key].line} — mỗi thuật ngữ chỉ một dòng"
+            )
         seen.setdefault(key, t)
+    by_en: dict[str, Term] = {}
+    for t in g.terms:
+        key = _en_key(t.en)
+        if key in by_en and by_en[key].vi.lower() != t.vi.lower():
+            p = by_en[key]
+            g.errors.append(
+                f"{name} dòng {t.line}: '{t.en}' có hai cách dịch: '{p.vi}' (dòng {p.line}) và "
+                f"'{t.vi}' — chọn một, đưa cách còn lại vào cột Không dùng"
+            )
+        by_en.setdefault(key, t)
     preferred = {t.vi.lower(): t for t in g.terms}
     for t in g.terms:
         for r in t.rejected:
@@ -250,6 +264,13 @@ def _check_glossary(g: Glossary, name: str) -> None:
                         f"{name} dòng {t.line}: thuật ngữ bị loại '{r}' nằm trong thuật ngữ nên dùng "
                         f"'{p.vi}' (dòng {p.line})"
                     )
+
+
+def _en_key(en: str) -> str:
+    """Khoá so sánh thuật ngữ tiếng Anh: chữ thường, bỏ dấu câu và từ nối "to" ("update-to-weight ratio"
+    trùng "update/weight ratio")."""
+    words = re.findall(r"[a-z0-9]+", en.lower())
+    return " ".join(w for w in words if w != "to")
 
 
 def term_pattern(term: str) -> re.Pattern:

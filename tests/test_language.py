@@ -204,6 +204,25 @@ def test_selfcheck_glossary_errors():
     assert good.errors == [] and good.terms[0].rejected == ["c", "d"]
 
 
+def test_selfcheck_glossary_one_form_per_term():
+    """Một thuật ngữ chỉ một dòng, một thuật ngữ tiếng Anh chỉ một cách dịch (vấn đề #15)."""
+    text = (
+        "| Tiếng Việt | English | Không dùng |\n|---|---|---|\n"
+        "| ma trận Jacobi | Jacobian matrix | |\n"
+        "| tìm kiếm từ thô đến tinh | coarse-to-fine search | |\n"
+        "| ma trận đạo hàm riêng | Jacobian matrix | |\n"
+        "| tìm từ thô đến mịn | Coarse-to-fine search | |\n"
+        "| tỉ lệ cập nhật/trọng số | update/weight ratio | |\n"
+        "| tỉ lệ cập nhật / trọng số | update-to-weight ratio | |\n"
+        "| thang log | log scale | |\n"
+        "| thang log | log scale | |\n"
+    )
+    g = lc.parse_glossary(None, text=text)
+    assert sum("có hai cách dịch" in e for e in g.errors) == 3, g.errors
+    assert sum("lặp lại dòng" in e for e in g.errors) == 1, g.errors
+    assert len(g.errors) == 4, g.errors
+
+
 def test_selfcheck_nfd_flagged(tmp_path):
     nfd = unicodedata.normalize("NFD", "Mạng nơ-ron học trọng số")
     assert nfd != unicodedata.normalize("NFC", nfd)

@@ -78,7 +78,7 @@ def test_random_search_coarse_to_fine(executed):
     nb, r = executed
     assert r["so_lan_tho"] == 30 and r["so_lan_tinh"] == 20
     assert r["diem_tho"] == sorted(r["diem_tho"], reverse=True)
-    assert r["diem_tinh"][0] >= 0.9  # giai đoạn tinh tìm được cấu hình tốt
+    assert r["diem_tinh"][0] >= 0.9  # giai đoạn mịn tìm được cấu hình tốt
     lo, hi = r["khong_gian_tinh"]["lr"]
     assert 1e-5 <= lo < hi <= 1e2
     assert "Tìm kiếm ngẫu nhiên" in all_output_text(nb)  # thanh tiến trình tqdm
