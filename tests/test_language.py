@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import unicodedata
 
 import langcheck as lc
@@ -113,6 +114,26 @@ def test_lectures_cite_notes_by_title(path):
     """Bài giảng gọi ghi chú theo tên, không theo thư mục/tệp nội bộ hay "ghi chú 00N" (vấn đề #15.9)."""
     _exists(path)
     _fail(lc.internal_reference_problems(path))
+
+
+LECTURE_NOTEBOOKS = [p for p in LECTURE_FILES if p.suffix == ".ipynb"]
+
+
+@pytest.mark.parametrize("path", LECTURE_NOTEBOOKS, ids=_ids(LECTURE_NOTEBOOKS))
+def test_lecture_template(path):
+    """Một khuôn cho mọi bài: tiêu đề "# Bài NN — …", câu hỏi "**Câu N.** …" đánh số liên tục từ 1."""
+    _exists(path)
+    cells = lc.load_cells(path)
+    num = path.name[:2]
+    assert re.match(rf"# Bài {num} — \S", cells[0].source), cells[0].source.splitlines()[0]
+    questions = [
+        c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("## Câu hỏi")
+    ]
+    assert len(questions) == 1, "cần đúng một ô '## Câu hỏi'"
+    other = re.findall(r"^\*\*(?!Câu \d+\.\*\* )\S*\d+\..*$", questions[0], flags=re.M)
+    assert not other, f"câu hỏi phải viết '**Câu N.** …': {other}"
+    numbers = [int(n) for n in re.findall(r"^\*\*Câu (\d+)\.\*\* ", questions[0], flags=re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)) and numbers, numbers
 
 
 def test_lecture_readme_lists_notes_by_title():
