@@ -276,3 +276,28 @@ def decode(obj, resolve=None, _depth: int = 0, _budget: _Budget | None = None):
             raise ChannelError("tham chiếu không được phép ở đây")
         return value
     raise ChannelError("giá trị sai dạng")
+
+
+# ---------------------------------------------------------------------------
+# thay đổi tại chỗ: một hàm ở bờ bên kia sửa đối số (mảng, list, dict, Generator)
+# ---------------------------------------------------------------------------
+
+MUTABLE = (np.ndarray, np.random.Generator, list, dict)
+
+
+def apply_change(orig, new) -> None:
+    """Chép trạng thái mới `new` (đã giải mã) vào đối tượng gốc `orig` nếu cùng loại."""
+    if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
+        if orig.shape == new.shape and orig.flags.writeable:
+            try:
+                np.copyto(orig, new, casting="unsafe")
+            except (TypeError, ValueError):
+                pass
+    elif isinstance(orig, np.random.Generator) and isinstance(new, np.random.Generator):
+        if type(orig.bit_generator) is type(new.bit_generator):
+            orig.bit_generator.state = new.bit_generator.state
+    elif isinstance(orig, list) and isinstance(new, list):
+        orig[:] = new
+    elif isinstance(orig, dict) and isinstance(new, dict):
+        orig.clear()
+        orig.update(new)

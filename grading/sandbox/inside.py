@@ -109,6 +109,9 @@ def _reference(obj):
     return channel.Handle(hid, "handle", callable(obj), type(obj).__name__)
 
 
+_ACTIVE: list = []  # đối số của các lời gọi đang chạy (để bộ chấm thấy thay đổi tại chỗ)
+
+
 def _callback(cid: int):
     def call_grader(*args, **kwargs):
         channel.write_frame(
@@ -118,11 +121,21 @@ def _callback(cid: int):
                 "id": cid,
                 "args": [channel.encode(a, _reference) for a in args],
                 "kwargs": {str(k): channel.encode(v, _reference) for k, v in kwargs.items()},
+                "changed": _changed(_ACTIVE[-1]) if _ACTIVE else {},
             },
         )
-        reply = channel.read_frame(CHAN_IN)
+        while True:  # trong lúc chờ, bộ chấm có thể gọi lại hàm của bài làm (lồng nhau)
+            reply = channel.read_frame(CHAN_IN)
+            if reply.get("op") == "return":
+                break
+            _serve(reply)
         if not reply.get("ok"):
             raise RuntimeError(str(reply.get("evalue", "hàm của bộ chấm báo lỗi")))
+        changed = reply.get("changed") if isinstance(reply.get("changed"), dict) else {}
+        slots = {str(i): a for i, a in enumerate(args)} | {str(k): v for k, v in kwargs.items()}
+        for key, enc in changed.items():
+            if key in slots:
+                channel.apply_change(slots[key], channel.decode(enc, _resolve))
         return channel.decode(reply.get("value"), _resolve)
 
     return call_grader
@@ -136,16 +149,11 @@ def _resolve(kind, id_, callable_, type_name):
     return _callback(id_)
 
 
-_MUTABLE = (list, dict)
-
-
 def _changed(values):
     """Các đối số có thể bị hàm sửa tại chỗ (mảng, list, dict, Generator): gửi lại trạng thái mới."""
-    import numpy as np
-
     out = {}
     for key, v in values:
-        if isinstance(v, (np.ndarray, np.random.Generator, *_MUTABLE)):
+        if isinstance(v, channel.MUTABLE):
             try:
                 out[str(key)] = channel.encode(v, _reference)
             except channel.ChannelError:
@@ -180,14 +188,33 @@ def handle(msg: dict) -> dict:
         fn = _target(msg)
         args = [channel.decode(a, _resolve) for a in msg.get("args", [])]
         kwargs = {str(k): channel.decode(v, _resolve) for k, v in msg.get("kwargs", {}).items()}
-        with capture_output(display=True):
-            value = fn(*args, **kwargs)
+        _ACTIVE.append([*enumerate(args), *kwargs.items()])
+        try:
+            with capture_output(display=True):
+                value = fn(*args, **kwargs)
+        finally:
+            _ACTIVE.pop()
         return {
             "ok": True,
             "value": channel.encode(value, _reference),
             "changed": _changed([*enumerate(args), *kwargs.items()]),
         }
     raise channel.ChannelError(f"không biết lệnh {op!r}")
+
+
+def _serve(msg: dict) -> None:
+    """Trả lời một yêu cầu của bộ chấm."""
+    try:
+        reply = handle(msg)
+    except BaseException as exc:  # noqa: BLE001  (mọi lỗi của bài làm đều thành câu trả lời)
+        reply = {"ok": False, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+    reply["op"] = "reply"
+    try:
+        channel.write_frame(CHAN_OUT, reply)
+    except (channel.ChannelError, ValueError, UnicodeError) as exc:
+        channel.write_frame(
+            CHAN_OUT, {"op": "reply", "ok": False, "ename": "ChannelError", "evalue": str(exc)}
+        )
 
 
 def main() -> None:
@@ -199,18 +226,7 @@ def main() -> None:
             return
         if msg.get("op") == "bye":
             return
-        try:
-            reply = handle(msg)
-        except BaseException as exc:  # noqa: BLE001  (mọi lỗi của bài làm đều thành câu trả lời)
-            reply = {"ok": False, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
-        reply["op"] = "reply"
-        try:
-            channel.write_frame(CHAN_OUT, reply)
-        except channel.ChannelError as exc:
-            channel.write_frame(
-                CHAN_OUT,
-                {"op": "reply", "ok": False, "ename": "ChannelError", "evalue": str(exc)},
-            )
+        _serve(msg)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ import subprocess
 import tempfile
 import time
 
-import numpy as np
-
 from grading import channel
 from grading.sandbox import isolation
 
@@ -84,6 +82,7 @@ class Session:
         self.mounted = False
         self.deadline = time.monotonic() + limits.notebook_timeout
         self._callbacks: dict[int, object] = {}
+        self._active: list = []  # (args, kwargs) của các lời gọi đang chạy trong hộp cát
         self._buf = b""
 
     # ---- vòng đời ----------------------------------------------------------------------
@@ -267,10 +266,17 @@ class Session:
         try:
             if fn is None:
                 raise channel.ChannelError("callback không tồn tại")
+            if self._active:  # hàm kiểm thử thấy đúng trạng thái mà bài làm vừa sửa tại chỗ
+                _sync_back(*self._active[-1], msg.get("changed"), self)
             args = [self.decode(a) for a in msg.get("args", [])]
             kwargs = {str(k): self.decode(v) for k, v in dict(msg.get("kwargs", {})).items()}
             value = fn(*args, **kwargs)
-            reply = {"op": "return", "ok": True, "value": self.encode(value)}
+            reply = {
+                "op": "return",
+                "ok": True,
+                "value": self.encode(value),
+                "changed": changed_args(args, kwargs, self.encode),
+            }
         except SessionDead:
             raise
         except Exception as exc:  # noqa: BLE001  (lỗi của hàm kiểm thử: báo cho bên kia)
@@ -332,7 +338,11 @@ class Session:
             "args": [self.encode(a) for a in args],
             "kwargs": {str(k): self.encode(v) for k, v in kwargs.items()},
         }
-        reply = self._request(msg)
+        self._active.append((args, kwargs))
+        try:
+            reply = self._request(msg)
+        finally:
+            self._active.pop()
         value = self._value(reply, None)
         _sync_back(args, kwargs, reply.get("changed"), self)
         return value
@@ -343,29 +353,24 @@ class Session:
 
 
 def _sync_back(args, kwargs, changed, session) -> None:
-    """Áp lại thay đổi tại chỗ mà hàm của học viên làm trên đối số (mảng, list, dict, Generator)."""
+    """Áp lại thay đổi tại chỗ mà hàm của học viên làm trên đối số."""
     if not isinstance(changed, dict):
         return
     slots = {str(i): a for i, a in enumerate(args)} | {str(k): v for k, v in kwargs.items()}
     for key, enc in changed.items():
-        if key not in slots:
-            continue
-        orig = slots[key]
-        try:
-            new = session.decode(enc)
-        except RemoteError:
-            continue
-        if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
-            if orig.shape == new.shape and orig.flags.writeable:
-                try:
-                    np.copyto(orig, new, casting="unsafe")
-                except (TypeError, ValueError):
-                    pass
-        elif isinstance(orig, np.random.Generator) and isinstance(new, np.random.Generator):
-            if type(orig.bit_generator) is type(new.bit_generator):
-                orig.bit_generator.state = new.bit_generator.state
-        elif isinstance(orig, list) and isinstance(new, list):
-            orig[:] = new
-        elif isinstance(orig, dict) and isinstance(new, dict):
-            orig.clear()
-            orig.update(new)
+        if key in slots:
+            try:
+                channel.apply_change(slots[key], session.decode(enc))
+            except RemoteError:
+                continue
+
+
+def changed_args(args, kwargs, encode) -> dict:
+    out = {}
+    for key, v in [*enumerate(args), *kwargs.items()]:
+        if isinstance(v, channel.MUTABLE):
+            try:
+                out[str(key)] = encode(v)
+            except channel.ChannelError:
+                pass
+    return out
