@@ -320,7 +320,6 @@ def grade_pairs(cfg, api, pairs, workers=None, limits=None, stage_flags=None, ec
 
 def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags):
     """Lấy phán quyết của một bài (từ pool, hoặc tính tại chỗ) rồi để nbgrader ghi điểm."""
-    import nbformat
 
     flags = list(stage_flags.get((student, assignment), []))
     notebooks = _notebooks(cfg, student, assignment)
@@ -338,9 +337,7 @@ def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags)
             failed_to_judge.append(f"{sub_path.name}: không đọc được notebook")
             continue
         try:
-            nb_json, judge_flags = (
-                futures[key].result() if key in futures else run_job(jobs[key])
-            )
+            nb_json, judge_flags = futures[key].result() if key in futures else run_job(jobs[key])
         except Exception as exc:  # noqa: BLE001  (tiến trình con chết: thử lại tại chỗ một lần)
             try:
                 nb_json, judge_flags = run_job(jobs[key])
@@ -370,8 +367,15 @@ def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags)
     return result
 
 
-def autograde(cfg: GradingConfig, api, submissions_dir=None, assignments=None, echo=print,
-              workers=None, limits=None):
+def autograde(
+    cfg: GradingConfig,
+    api,
+    submissions_dir=None,
+    assignments=None,
+    echo=print,
+    workers=None,
+    limits=None,
+):
     """Chấm mọi bài nộp (từ `submissions_dir` hoặc từ `<workspace>/submitted/`)."""
     limits = limits or SandboxLimits.from_env(cell_timeout=cfg.cell_timeout)
     stage_flags = {}

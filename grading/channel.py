@@ -106,10 +106,10 @@ def encode(value, reference=None, _depth: int = 0):
     if isinstance(value, complex):
         return {"__c__": [_float(value.real), _float(value.imag)]}
     if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
-        arr = np.ascontiguousarray(value)
+        arr = np.array(value, copy=True, order="C", subok=False)  # giữ shape (), kể cả 0 chiều
         return {
             "__nd__": arr.dtype.name,
-            "shape": list(arr.shape),
+            "shape": list(value.shape),
             "b64": base64.b64encode(arr.tobytes()).decode("ascii"),
         }
     if isinstance(value, np.generic) and value.dtype.name in DTYPES:
@@ -271,7 +271,9 @@ def decode(obj, resolve=None, _depth: int = 0, _budget: _Budget | None = None):
         kind, id_ = obj["__ref__"], obj["id"]
         if kind not in ("handle", "callback") or not isinstance(id_, int) or isinstance(id_, bool):
             raise ChannelError("tham chiếu sai dạng")
-        value = resolve(kind, id_, bool(obj["callable"]), str(obj["type"])[:100]) if resolve else None
+        value = (
+            resolve(kind, id_, bool(obj["callable"]), str(obj["type"])[:100]) if resolve else None
+        )
         if value is None:
             raise ChannelError("tham chiếu không được phép ở đây")
         return value

@@ -51,7 +51,9 @@ def build(cfg: GradingConfig, api, assignments=None, update_exercises=True, echo
             if dst.exists():
                 shutil.rmtree(dst)
             shutil.copytree(release, dst)
-        echo(f"✅ {a}: đã sinh bản bài tập" + (f" → {cfg.exercises / a}" if update_exercises else ""))
+        echo(
+            f"✅ {a}: đã sinh bản bài tập" + (f" → {cfg.exercises / a}" if update_exercises else "")
+        )
     if update_exercises and cfg.exercises.is_dir():
         known = set(cfg.assignments())
         for d in cfg.exercises.iterdir():

@@ -364,7 +364,11 @@ class Judge:
             cell = nb.cells[i]
             outs = []
             if v.text:
-                outs.extend(clean_outputs([{"output_type": "stream", "name": "stdout", "text": v.text}], budget))
+                outs.extend(
+                    clean_outputs(
+                        [{"output_type": "stream", "name": "stdout", "text": v.text}], budget
+                    )
+                )
             if not v.passed:
                 outs.append(error_output(v.ename or "AssertionError", budget.text(v.evalue, 4000)))
             cell.outputs = outs

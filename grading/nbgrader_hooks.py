@@ -52,7 +52,9 @@ class JudgedExecute(Execute):
         import nbformat
 
         info = resources["nbgrader"]
-        path = verdict_path(self.verdicts_dir, info["student"], info["assignment"], info["notebook"])
+        path = verdict_path(
+            self.verdicts_dir, info["student"], info["assignment"], info["notebook"]
+        )
         judged = None
         if self.verdicts_dir and path.is_file():
             judged = nbformat.read(str(path), as_version=4)

@@ -80,9 +80,13 @@ def run_cell(source: str) -> list[dict]:
         SHELL.run_cell(source, store_history=False, silent=False)
     outputs = []
     if cap.stdout:
-        outputs.append({"output_type": "stream", "name": "stdout", "text": _cut(cap.stdout, MAX_TEXT)})
+        outputs.append(
+            {"output_type": "stream", "name": "stdout", "text": _cut(cap.stdout, MAX_TEXT)}
+        )
     if cap.stderr:
-        outputs.append({"output_type": "stream", "name": "stderr", "text": _cut(cap.stderr, MAX_TEXT)})
+        outputs.append(
+            {"output_type": "stream", "name": "stderr", "text": _cut(cap.stderr, MAX_TEXT)}
+        )
     for rich in cap.outputs[:20]:
         data = {}
         for mime, value in (rich.data or {}).items():

@@ -74,7 +74,7 @@ def build(withheld, dest_root: pathlib.Path | None = None) -> pathlib.Path:
         if f.stem in plan:
             text = withhold(text, f"nblib.{f.stem}", plan[f.stem])
         (tmp / "nblib" / f.name).write_text(text, encoding="utf-8")
-    for dirpath, dirnames, filenames in os.walk(tmp):
+    for dirpath, _dirnames, filenames in os.walk(tmp):
         os.chmod(dirpath, 0o755)
         for n in filenames:
             os.chmod(os.path.join(dirpath, n), 0o644)

@@ -15,7 +15,7 @@ class SandboxBroken(RuntimeError):
 
 @functools.lru_cache(maxsize=1)
 def self_test() -> str:
-    """"" nếu hộp cát chạy được một ô và trả lời một câu hỏi; ngược lại là lý do."""
+    """ "" nếu hộp cát chạy được một ô và trả lời một câu hỏi; ngược lại là lý do."""
     session = Session(library.build([]), [], SandboxLimits.from_env(cell_timeout=60))
     try:
         session.start()

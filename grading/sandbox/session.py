@@ -107,7 +107,7 @@ class Session:
             os.chmod(self.root / sub, 0o1777 if sub != "home" else 0o755)
         self._copy_files(self.root / "home")
         if uid is not None:
-            for dirpath, dirnames, filenames in os.walk(self.root):
+            for dirpath, _dirnames, filenames in os.walk(self.root):
                 os.chown(dirpath, uid, uid)
                 for n in filenames:
                     os.chown(os.path.join(dirpath, n), uid, uid, follow_symlinks=False)
@@ -306,11 +306,15 @@ class Session:
         try:
             return channel.decode(obj, resolve)
         except channel.ChannelError as exc:
-            raise RemoteError("DuLieuKhongHopLe", f"bài làm trả về dữ liệu không hợp lệ: {exc}")
+            raise RemoteError(
+                "DuLieuKhongHopLe", f"bài làm trả về dữ liệu không hợp lệ: {exc}"
+            ) from None
 
     def _value(self, reply: dict, name=None):
         if not reply.get("ok"):
-            raise RemoteError(str(reply.get("ename", "Lỗi"))[:100], str(reply.get("evalue", ""))[:2000])
+            raise RemoteError(
+                str(reply.get("ename", "Lỗi"))[:100], str(reply.get("evalue", ""))[:2000]
+            )
         return self.decode(reply.get("value"), name)
 
     def run(self, source: str) -> list[dict]:
