@@ -273,3 +273,31 @@ def test_remote_object_has_no_protocols(tmp_path):
         assert not hasattr(m, "__array__")
         with pytest.raises(TypeError):
             m()
+
+
+def test_grading_package_has_no_import_cycle():
+    """Mỗi module của `grading` chỉ nhập các module "thấp hơn" (đồ thị nhập không có chu trình)."""
+    import ast
+
+    root = REPO_ROOT / "grading"
+    names = {".".join(p.relative_to(REPO_ROOT).with_suffix("").parts) for p in root.rglob("*.py")}
+    graph = {}
+    for p in root.rglob("*.py"):
+        mod = ".".join(p.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        deps = set()
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("grading"):
+                deps.add(n.module)
+                deps |= {f"{n.module}.{a.name}" for a in n.names} & names
+            elif isinstance(n, ast.Import):
+                deps |= {a.name for a in n.names if a.name.startswith("grading.")}
+        graph[mod] = {d.removesuffix(".__init__") for d in deps} - {mod, "grading"}
+
+    def visit(node, path):
+        for dep in graph.get(node, ()):
+            assert dep not in path, "chu trình nhập: " + " → ".join([*path, dep])
+            visit(dep, [*path, dep])
+
+    for mod in graph:
+        visit(mod, [mod])
+    assert "grading.judge" in graph and "grading.sandbox.session" in graph["grading.judge"]
