@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="số bài chấm song song (mặc định: số CPU); mỗi bài chạy trong hộp cát",
     )
+    sp.add_argument(
+        "--cluster",
+        help="gửi việc tới cluster Dask: local:N (cluster trên máy này) hoặc tcp://host:8786",
+    )
+    sp.add_argument(
+        "--resume",
+        action="store_true",
+        help="chấm tiếp sau khi bị ngắt: bỏ qua bài đã ghi điểm (theo nhật ký trong workspace)",
+    )
     with_assignments("feedback", "sinh phản hồi HTML")
     with_assignments("release-feedback", "gửi phản hồi qua exchange")
     sp = sub.add_parser("export", help="xuất điểm ra CSV")
@@ -111,10 +120,19 @@ def main(argv=None) -> int:
     if cmd == "autograde":
         try:
             results = autograde.autograde(
-                cfg, api, args.directory, args.assignment, workers=args.workers
+                cfg,
+                api,
+                args.directory,
+                args.assignment,
+                workers=args.workers,
+                cluster=args.cluster,
+                resume=args.resume,
             )
-        except SandboxBroken as exc:
+        except (SandboxBroken, ValueError) as exc:
             print(f"❌ {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"❌ Không kết nối được cluster hoặc đọc được bài nộp: {exc}", file=sys.stderr)
             return 2
         return 0 if all(r.ok for r in results) else 1
     return 2  # pragma: no cover

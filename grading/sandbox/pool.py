@@ -18,6 +18,12 @@ def slot() -> int:
     return _SLOT
 
 
+def set_slot(value: int) -> None:
+    """Số thứ tự của tiến trình chấm này (worker của cluster tự đặt)."""
+    global _SLOT
+    _SLOT = int(value)
+
+
 def _init_worker(counter) -> None:
     import signal
 
