@@ -25,6 +25,8 @@ import dataclasses
 import io
 import re
 
+import numpy as np
+
 from grading import rules
 from grading.sandbox.session import RemoteError, RemoteObject, Session, SessionDead
 
@@ -40,16 +42,23 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 
 
-def is_test(cell) -> bool:
-    return cell.cell_type == "code" and bool(_meta(cell).get("grade"))
-
-
 def is_trusted(cell) -> bool:
-    """Ô chạy ở bộ chấm: ô kiểm thử, và ô khoá không phải ô trả lời (ô chuẩn bị, ô dữ liệu)."""
+    """Ô chạy ở bộ chấm: ô kiểm thử, và ô khoá không phải ô trả lời (ô chuẩn bị, ô dữ liệu).
+
+    Chỉ tin ô còn `grade_id` và bị khoá sau lượt làm sạch của nbgrader (nbgrader xoá grade_id lạ
+    hoặc trùng, khôi phục trạng thái khoá và nội dung ô khoá từ sổ điểm): một ô học viên tự thêm
+    với metadata giả không bao giờ chạy ở đây."""
     m = _meta(cell)
-    return cell.cell_type == "code" and (
-        bool(m.get("grade")) or (bool(m.get("locked")) and not m.get("solution"))
+    return (
+        cell.cell_type == "code"
+        and bool(m.get("grade_id"))
+        and bool(m.get("locked"))
+        and not m.get("solution")
     )
+
+
+def is_test(cell) -> bool:
+    return is_trusted(cell) and bool(_meta(cell).get("grade"))
 
 
 def split_hidden(source: str) -> tuple[str, str]:
@@ -153,7 +162,27 @@ class Rules:
         why = self.code.no_reference(fn._name) if fn._name else "không rõ hàm được nộp"
         if why:
             _fail(name, [why + "."])
+        # Đáp án tham chiếu thường được tính SAU lời gọi, trên chính các mảng đầu vào: một hàm ghi
+        # đè lên đầu vào (ví dụ `z[...] = 0; return z`) sẽ "khớp" đáp án. Mảng đầu vào bị sửa tại
+        # chỗ được khôi phục và kiểm thử chưa đạt.
+        before = [
+            (i, a, a.copy())
+            for i, a in [*enumerate(args), *kwargs.items()]
+            if isinstance(a, np.ndarray) and a.dtype != object
+        ]
         result = fn(*args, **kwargs)
+        changed = [str(i) for i, a, old in before if not np.array_equal(a, old, equal_nan=True)]
+        for _i, a, old in before:
+            np.copyto(a, old)
+        if changed:
+            _fail(
+                name,
+                [
+                    "hàm đã sửa tại chỗ mảng đầu vào (đối số "
+                    + ", ".join(changed)
+                    + "): hãy trả về một mảng mới, không ghi đè lên đầu vào."
+                ],
+            )
         print(f"✅ {name}: tự cài đặt, không gọi nblib")
         return result
 
@@ -197,6 +226,36 @@ def _free_names(source: str) -> list[str]:
     return out
 
 
+def _stored_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            out.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            out.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                out.add((a.asname or a.name).split(".")[0])
+    return out
+
+
+def _trusted_namespace() -> dict:
+    """Không gian tên của kiểm thử, có sẵn numpy, nblib và các hàm kiểm tra THẬT của bộ chấm (ô
+    chuẩn bị bị xoá hay bị dời chỗ thì `check` vẫn không đến từ bài nộp)."""
+    import nblib
+    import nblib.checks
+
+    ns = {"__name__": "__kiem_thu__", "__builtins__": builtins, "np": np, "nblib": nblib}
+    for name in getattr(nblib.checks, "__all__", ()):
+        if hasattr(nblib.checks, name):
+            ns[name] = getattr(nblib.checks, name)
+    return ns
+
+
 class Judge:
     """Chấm một notebook đã làm sạch. Dùng: `nb, flags = Judge(...).run(nb)`."""
 
@@ -206,6 +265,7 @@ class Judge:
         self.flags: list[str] = []
         self.restarts = 0
         self.dead_cells: set[int] = set()
+        self.trusted_names: set[str] = set()
 
     # ---- hộp cát ---------------------------------------------------------------------
 
@@ -213,10 +273,13 @@ class Judge:
         if text not in self.flags:
             self.flags.append(text)
 
-    def _replay(self) -> None:
-        """Khởi động lại hộp cát và chạy lại (im lặng) các ô của học viên chưa từng làm chết nó."""
+    def _replay(self, upto: int | None = None) -> None:
+        """Khởi động lại hộp cát và chạy lại (im lặng) các ô của học viên chưa từng làm chết nó
+        (chỉ các ô đứng trước ô `upto` nếu có)."""
         self.session.restart()
         for index in self.student_cells:
+            if upto is not None and index >= upto:
+                break
             if index in self.dead_cells:
                 continue
             try:
@@ -242,7 +305,7 @@ class Judge:
 
     def _resolve_names(self, source: str) -> None:
         for name in _free_names(source):
-            if name in self.ns or self.session.proc is None:
+            if name in self.ns or name in self.trusted_names or self.session.proc is None:
                 continue
             try:
                 self.ns[name] = self.session.get(name)
@@ -320,14 +383,21 @@ class Judge:
                     if self.restarts < MAX_RESTARTS and not self.session.deadline_passed():
                         self.restarts += 1
                         try:
-                            self.session.restart()
+                            # các ô sau cần trạng thái của các ô trước (import, hàm đã định nghĩa)
+                            self._replay(upto=i)
                         except SessionDead:
                             self.session.kill()
                         else:
                             continue
                     self.session.kill()
             # 2. phần công khai (và ô chuẩn bị/ô khoá) ở bộ chấm, theo thứ tự
-            self.ns = {"__name__": "__kiem_thu__", "__builtins__": builtins}
+            self.ns = _trusted_namespace()
+            # Tên mà ô chuẩn bị/ô khoá/ô kiểm thử tự gán (check, nblib, dữ liệu…) không bao giờ lấy
+            # từ hộp cát, kể cả khi học viên chuyển ô chuẩn bị xuống dưới hay xoá nó.
+            self.trusted_names = set()
+            for i in code_cells:
+                if is_trusted(nb.cells[i]):
+                    self.trusted_names |= _stored_names(nb.cells[i].source)
             for i in code_cells:
                 cell = nb.cells[i]
                 if not is_trusted(cell):

@@ -213,11 +213,19 @@ def _serve(msg: dict) -> None:
     except BaseException as exc:  # noqa: BLE001  (mọi lỗi của bài làm đều thành câu trả lời)
         reply = {"ok": False, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
     reply["op"] = "reply"
+    reply["rid"] = msg.get("rid")  # bộ chấm chỉ nhận câu trả lời nhắc lại đúng số của yêu cầu
     try:
         channel.write_frame(CHAN_OUT, reply)
     except (channel.ChannelError, ValueError, UnicodeError) as exc:
         channel.write_frame(
-            CHAN_OUT, {"op": "reply", "ok": False, "ename": "ChannelError", "evalue": str(exc)}
+            CHAN_OUT,
+            {
+                "op": "reply",
+                "rid": msg.get("rid"),
+                "ok": False,
+                "ename": "ChannelError",
+                "evalue": str(exc),
+            },
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import select
 import shutil
 import signal
@@ -234,7 +235,7 @@ class Session:
         raw, self._buf = self._buf[size : size + n], self._buf[size + n :]
         try:
             msg = channel.json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # JSON lồng rất sâu do bài nộp tự ghi
             raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm") from None
         if not isinstance(msg, dict):
             raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm")
@@ -251,13 +252,17 @@ class Session:
             )
         limit = self.limits.cell_timeout if timeout is None else timeout
         deadline = min(self.deadline, time.monotonic() + limit)
-        self._send(message, deadline)
+        # Mỗi yêu cầu có một số ngẫu nhiên mà câu trả lời phải nhắc lại: bài nộp ghi thẳng khung
+        # giả vào kênh thì câu trả lời lệch khỏi yêu cầu của nó (câu trả lời cũ bị lấy làm câu trả
+        # lời cho yêu cầu sau) → phiên bị dừng thay vì lệch pha.
+        rid = secrets.randbits(62)
+        self._send({**message, "rid": rid}, deadline)
         while True:
             reply = self._receive(deadline)
             if reply.get("op") == "callback":
                 self._answer_callback(reply, deadline)
                 continue
-            if reply.get("op") != "reply":
+            if reply.get("op") != "reply" or reply.get("rid") != rid:
                 raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm")
             return reply
 
