@@ -1,5 +1,6 @@
 """Đo tốc độ chấm: `python -m grading autograde` (song song, trong hộp cát) so với
-`nbgrader autograde` gốc (tuần tự), trên cùng một lớp bài nộp giả lập, trong cùng một lần chạy.
+`python -m grading autograde --cluster local:N` (cluster Dask) và `nbgrader autograde` gốc
+(tuần tự), trên cùng một lớp bài nộp giả lập, trong cùng một lần chạy.
 
     python bench/bench_grading.py [--students 40] [--assignment bt02_ham_kich_hoat] [--workers N]
 
@@ -101,31 +102,26 @@ def main(argv=None) -> int:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copytree(subs / s / a, dst)
 
-        # --- 1. pipeline của khoá học: song song, hộp cát
-        t = time.perf_counter()
-        res = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "grading",
-                "--workspace",
-                str(ours.workspace),
-                "autograde",
-                str(subs),
-                "--workers",
-                str(args.workers),
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        t_ours = time.perf_counter() - t
-        if os.environ.get("BENCH_VERBOSE"):
-            print(res.stdout)
-        if res.returncode not in (0, 1):
-            print(res.stdout[-3000:], res.stderr[-3000:])
-            return 2
+        # --- 1. bộ chấm của khoá học: pool tiến trình cục bộ, rồi cluster Dask 2 worker
+        def run_ours(ws: pathlib.Path, *extra: str) -> float:
+            t = time.perf_counter()
+            res = subprocess.run(
+                [sys.executable, "-m", "grading", "--workspace", str(ws), "autograde", str(subs),
+                 *extra],
+                cwd=REPO, env=env, capture_output=True, text=True,
+            )  # fmt: skip
+            elapsed = time.perf_counter() - t
+            if os.environ.get("BENCH_VERBOSE"):
+                print(res.stdout)
+            if res.returncode not in (0, 1):
+                print(res.stdout[-3000:], res.stderr[-3000:])
+                raise SystemExit(2)
+            return elapsed
+
+        dask_ws = tmp / "ws_dask"
+        generate(load_config(workspace=dask_ws), make_api(load_config(workspace=dask_ws)), a)
+        t_ours = run_ours(ours.workspace, "--workers", str(args.workers))
+        t_dask = run_ours(dask_ws, "--cluster", f"local:{args.workers}")
 
         # --- 2. nbgrader autograde gốc, tuần tự, cùng nbgrader_config.py
         t = time.perf_counter()
@@ -142,19 +138,22 @@ def main(argv=None) -> int:
             return 2
 
         got = scores(ours.workspace / "gradebook.db", ours.course_id, a)
+        got_dask = scores(dask_ws / "gradebook.db", ours.course_id, a)
         ref = scores(base.workspace / "gradebook.db", base.course_id, a)
-        same = [s for s in kinds if s in got and s in ref and got[s] == ref[s]]
+        same = [s for s in kinds if s in got and s in ref and got[s] == ref[s] == got_dask.get(s)]
         diff = [s for s in kinds if s not in same]
         ratio = t_nb / t_ours
         print(
             f"grading_seconds: {t_ours:.1f} (autograde --workers {args.workers}, hộp cát + phán quyết)"
         )
         print(f"nbgrader_seconds: {t_nb:.1f} (nbgrader autograde gốc, tuần tự, không hộp cát)")
+        print(f"grading_dask_seconds: {t_dask:.1f} (autograde --cluster local:{args.workers})")
         print(f"grading_vs_nbgrader: {ratio:.2f}× (mục tiêu ≥ 1,8× trên 2 lõi)")
+        print(f"grading_dask_vs_nbgrader: {t_nb / t_dask:.2f}× (mục tiêu ≥ 1,8× trên 2 lõi)")
         print(
             f"scores_match: {not diff} ({len(same)}/{len(kinds)} học viên cùng điểm"
             + (
-                f"; khác: {', '.join(f'{s} {got.get(s)}≠{ref.get(s)}' for s in diff)}"
+                f"; khác: {', '.join(f'{s} {got.get(s)}/{got_dask.get(s)}≠{ref.get(s)}' for s in diff)}"
                 if diff
                 else ""
             )
