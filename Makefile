@@ -84,7 +84,7 @@ demo: setup
 
 # ---- Chấm điểm (giảng viên) và tự kiểm tra (sinh viên); xem docs/instructors.md ----
 DIR ?= nop-bai
-CSV ?= diem.csv
+CSV ?= .grading-workspace/diem.csv
 WORKERS ?=
 
 grade-build: setup

@@ -357,14 +357,19 @@ def grade_pairs(
     api.config.JudgedExecute.verdicts_dir = str(verdicts)
 
     jobs: dict = {}
+    unreadable: dict = {}
     for student, assignment in pairs:
         if (student, assignment) in skipped:
             continue
         for sub_path, _rel in _notebooks(cfg, student, assignment):
             if not sub_path.is_file():
                 continue
-            nb = nbgrader_hooks.sanitize(api.config, cfg, student, assignment, sub_path)
+            nb, dup_flags, why = nbgrader_hooks.sanitize(
+                api.config, cfg, student, assignment, sub_path
+            )
+            stage_flags.setdefault((student, assignment), []).extend(dup_flags)
             if nb is None:
+                unreadable[(student, assignment, sub_path.stem)] = why
                 continue
             jobs[(student, assignment, sub_path.stem)] = Job(
                 nbformat.writes(nb),
@@ -397,7 +402,9 @@ def grade_pairs(
                 r = gradebook.read_result(cfg, assignment, student)
                 r.message = "đã chấm ở lần chạy trước"
             else:
-                r = _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags)
+                r = _record(
+                    cfg, api, student, assignment, jobs, futures, verdicts, stage_flags, unreadable
+                )
                 if r.ok:
                     append_journal(cfg, student, assignment, digests[(student, assignment)])
             results.append(r)
@@ -425,7 +432,7 @@ def grade_pairs(
     return results
 
 
-def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags):
+def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags, unreadable):
     """Lấy phán quyết của một bài (từ pool, hoặc tính tại chỗ) rồi để nbgrader ghi điểm."""
 
     flags = list(stage_flags.get((student, assignment), []))
@@ -441,7 +448,7 @@ def _record(cfg, api, student, assignment, jobs, futures, verdicts, stage_flags)
         flags += tamper_flags(sub_path, rel_path)
         key = (student, assignment, sub_path.stem)
         if key not in jobs:
-            failed_to_judge.append(f"{sub_path.name}: không đọc được notebook")
+            failed_to_judge.append(f"{sub_path.name}: {unreadable.get(key, 'không đọc được')}")
             continue
         try:
             nb_json, judge_flags = futures[key].result() if key in futures else run_job(jobs[key])

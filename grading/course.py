@@ -75,9 +75,18 @@ def release(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
         echo(f"✅ {a}: đã phát hành vào {cfg.exchange / cfg.course_id / 'outbound' / a}")
 
 
+def released(cfg: GradingConfig) -> list[str]:
+    """Các bài tập đã phát hành (có trong outbound của exchange)."""
+    outbound = cfg.exchange / cfg.course_id / "outbound"
+    return sorted(d.name for d in outbound.iterdir() if d.is_dir()) if outbound.is_dir() else []
+
+
 def collect(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
-    """Thu bài nộp từ exchange vào `<workspace>/submitted/`."""
-    for a in list(assignments or cfg.assignments()):
+    """Thu bài nộp từ exchange vào `<workspace>/submitted/` (mặc định: các bài đã phát hành)."""
+    names = list(assignments or released(cfg))
+    if not names:
+        echo("Chưa có bài tập nào được phát hành: không có gì để thu.")
+    for a in names:
         res = call(api.collect, a)
         if not res.get("success"):
             raise RuntimeError(f"Không thu được bài {a}:\n{res.get('error', '')}")
@@ -103,10 +112,18 @@ def feedback(cfg: GradingConfig, api, assignments=None, echo=print) -> list[path
 
 def release_feedback(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
     """Gửi phản hồi HTML qua exchange (mỗi học viên chỉ lấy được phản hồi của mình)."""
+    sent = 0
     for a in list(assignments or cfg.assignments()):
         if not any((cfg.workspace / "feedback").glob(f"*/{a}")):
+            if assignments:
+                echo(
+                    f"ℹ️  {a}: chưa có phản hồi nào để gửi (chạy `python -m grading feedback` trước)."
+                )
             continue
+        sent += 1
         res = call(api.release_feedback, a)
         if not res.get("success"):
             raise RuntimeError(f"Không gửi được phản hồi {a}:\n{res.get('error', '')}")
         echo(f"✅ {a}: đã gửi phản hồi")
+    if not sent and not assignments:
+        echo("ℹ️  Chưa có phản hồi nào để gửi (chạy `python -m grading feedback` trước).")

@@ -114,6 +114,8 @@ def export_csv(cfg: GradingConfig, path, echo=print) -> list[dict]:
     rows = []
     with open_gradebook(cfg) as gb:
         for a in sorted(gb.assignments, key=lambda x: x.name):
+            if not a.submissions:  # chưa ai nộp (ví dụ chưa phát hành): không xuất cột 0 giả
+                continue
             for s in sorted(gb.students, key=lambda x: x.id):
                 if s.id in (SOLUTION_STUDENT, EXERCISE_STUDENT):
                     continue

@@ -186,27 +186,53 @@ def call(fn, *args, **kwargs) -> dict:
     return result or {"success": False, "error": "không có kết quả"}
 
 
+def drop_duplicate_cells(nb) -> list[str]:
+    """Bỏ các ô lặp lại `grade_id` của một ô trước đó (chép dán một ô kiểm thử…): nbgrader từ
+    chối cả notebook nếu để nguyên. Trả về lý do gắn cờ."""
+    seen, keep, flags = set(), [], []
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid and gid in seen:
+            flags.append(f"ô `{gid}` bị lặp lại (chép dán?): đã bỏ bản sao, chấm ô đầu tiên")
+            continue
+        if gid:
+            seen.add(gid)
+        keep.append(cell)
+    nb.cells = keep
+    return flags
+
+
 def sanitize(config, cfg: GradingConfig, student: str, assignment: str, path: pathlib.Path):
     """Notebook như nbgrader thấy sau lượt làm sạch (ô khoá/kiểm thử khôi phục từ sổ điểm, chỉ
-    ĐỌC sổ điểm); None nếu không đọc/làm sạch được."""
+    ĐỌC sổ điểm). Trả về (notebook hoặc None, cờ, lý do lỗi tiếng Việt)."""
     import nbformat
     from nbgrader.converters import Autograde
 
     try:
         nb = nbformat.read(str(path), as_version=4)
-        resources = {
-            "unique_key": path.stem,
-            "nbgrader": {
-                "student": student,
-                "assignment": assignment,
-                "notebook": path.stem,
-                "db_url": cfg.db_url,
-            },
-        }
+    except Exception as exc:  # noqa: BLE001
+        return (
+            None,
+            [],
+            f"không đọc được notebook (JSON hỏng hoặc không phải notebook: {type(exc).__name__})",
+        )
+    flags = drop_duplicate_cells(nb)
+    if flags:  # để lượt chấm thật của nbgrader thấy đúng notebook đã sửa
+        nbformat.write(nb, str(path))
+    resources = {
+        "unique_key": path.stem,
+        "nbgrader": {
+            "student": student,
+            "assignment": assignment,
+            "notebook": path.stem,
+            "db_url": cfg.db_url,
+        },
+    }
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for cls in Autograde.class_traits()["sanitize_preprocessors"].default():
                 nb, resources = cls(config=config).preprocess(nb, resources)
-        return nb
-    except Exception:  # noqa: BLE001
-        return None
+    except Exception as exc:  # noqa: BLE001
+        return None, flags, f"nbgrader không làm sạch được notebook: {exc}"
+    return nb, flags, ""

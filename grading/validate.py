@@ -48,6 +48,7 @@ def validate(path, cfg=None, echo=print) -> bool:
         echo(f"❌ Không đọc được notebook: {exc}")
         return False
     problems = []
+    edited = set()
     todo = [
         cell.metadata["nbgrader"].get("grade_id")
         for cell in original.cells
@@ -60,6 +61,7 @@ def validate(path, cfg=None, echo=print) -> bool:
             continue
         meta = cell.metadata.get("nbgrader", {})
         if "checksum" in meta and utils.compute_checksum(cell) != meta["checksum"]:
+            edited.add(meta.get("grade_id"))
             problems.append(
                 f"Ô khoá '{meta.get('grade_id')}' đã bị sửa: khi chấm, nội dung gốc sẽ được khôi "
                 "phục. Đừng sửa ô kiểm thử."
@@ -73,6 +75,13 @@ def validate(path, cfg=None, echo=print) -> bool:
         meta = cell.metadata["nbgrader"]
         pts = float(meta.get("points", 0))
         total += pts
+        if meta.get("grade_id") in edited:
+            passed_all = False
+            echo(
+                f"  ❌ {meta['grade_id']}: không tính (0/{pts:g} điểm) — ô kiểm thử đã bị sửa nên kết"
+                " quả của nó không có giá trị; lấy lại ô gốc từ bản bài tập rồi kiểm tra lại"
+            )
+            continue
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         stderr = [
             o
