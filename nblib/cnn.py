@@ -10,12 +10,22 @@ Mọi hàm làm việc trên một chiều không gian (chiều cao hoặc chi�
 - ``fc_params(n_in, n_out)``: số tham số (N_in + 1)·N_out của tầng kết nối đầy đủ.
 - ``receptive_field(kernel_sizes, strides)``: trường tiếp nhận
   R_k = 1 + Σ_j (F_j − 1) · Π_{i<j} S_i (với S_0 = 1).
+
+Các tầng tích chập và gộp (kiểu ``forward → (out, cache)``, ``backward(dout, cache)``), trên ảnh có
+hình dạng (m, C, H, W) như PyTorch — với ảnh, mỗi *phần tử theo trục 0* là một mẫu; bộ lọc W có hình
+dạng (K, C, F, F), hệ số điều chỉnh b có hình dạng (K,):
+
+- ``conv_forward_naive`` / ``conv_backward_naive``: vòng lặp trên các vị trí đầu ra (dễ đọc);
+- ``conv_forward`` / ``conv_backward``: vector hoá bằng im2col (``im2col``, ``col2im``);
+- ``pool_forward`` / ``pool_backward``: gộp cực đại hoặc gộp trung bình (có bản ``_naive``).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+
+from .backend import namespace as array_namespace
 
 __all__ = [
     "conv_output_size",
@@ -24,6 +34,17 @@ __all__ = [
     "fc_params",
     "receptive_field",
     "PADDING_MODES",
+    "pad",
+    "conv_forward_naive",
+    "conv_backward_naive",
+    "im2col",
+    "col2im",
+    "conv_forward",
+    "conv_backward",
+    "pool_forward_naive",
+    "pool_backward_naive",
+    "pool_forward",
+    "pool_backward",
 ]
 
 PADDING_MODES = ("valid", "same", "full")
@@ -171,3 +192,266 @@ def receptive_field(kernel_sizes, strides=None):
         R += (F - 1) * jump
         jump *= S
     return R
+
+
+# --------------------------------------------------------------------------- tầng tích chập và gộp
+
+
+def _check_images(name, X, ndim=4):
+    if getattr(X, "ndim", None) != ndim:
+        raise ValueError(
+            f"{name} phải là mảng {ndim} chiều (m, C, H, W), nhận được hình dạng "
+            f"{tuple(getattr(X, 'shape', ()))}."
+        )
+
+
+def pad(X, P):
+    """Đệm P số 0 vào hai đầu của hai trục không gian (trục 2 và 3) của X (m, C, H, W)."""
+    if P == 0:
+        return X
+    xp = array_namespace(X)
+    m, C, H, W = X.shape
+    out = xp.zeros((m, C, H + 2 * P, W + 2 * P), dtype=X.dtype, device=getattr(X, "device", None))
+    out[:, :, P : P + H, P : P + W] = X
+    return out
+
+
+def _out_hw(X, F, S, P):
+    return conv_output_size(X.shape[2], F, S, P), conv_output_size(X.shape[3], F, S, P)
+
+
+def _check_conv(X, W, b):
+    _check_images("X", X)
+    _check_images("W", W)
+    if W.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"Hình dạng không khớp: W có hình dạng {tuple(W.shape)} (C = {W.shape[1]} kênh) nhưng X "
+            f"có hình dạng {tuple(X.shape)} (C = {X.shape[1]} kênh)."
+        )
+    if W.shape[2] != W.shape[3]:
+        raise ValueError(f"Bộ lọc phải vuông F × F, nhận được hình dạng {tuple(W.shape)}.")
+    if tuple(b.shape) != (W.shape[0],):
+        raise ValueError(
+            f"Hình dạng không khớp: b có hình dạng {tuple(b.shape)}, cần ({W.shape[0]},) "
+            "— mỗi bộ lọc một hệ số điều chỉnh."
+        )
+
+
+def conv_forward_naive(X, W, b, S=1, P=0):
+    """Tầng tích chập, bản vòng lặp: với mỗi vị trí (i, j) của đầu ra,
+
+    out[n, k, i, j] = Σ_{c,u,v} W[k, c, u, v] · Xp[n, c, i·S + u, j·S + v] + b[k]
+
+    (Xp là X đã đệm P số 0; đây là tương quan chéo, giống ``torch.nn.functional.conv2d``).
+    X: (m, C, H, W); W: (K, C, F, F); b: (K,). Trả về (out (m, K, O_h, O_w), cache).
+    """
+    _check_conv(X, W, b)
+    xp = array_namespace(X)
+    K, _, F, _ = W.shape
+    Oh, Ow = _out_hw(X, F, S, P)
+    Xp = pad(X, P)
+    out = xp.zeros((X.shape[0], K, Oh, Ow), dtype=X.dtype, device=getattr(X, "device", None))
+    for i in range(Oh):
+        for j in range(Ow):
+            window = Xp[:, None, :, i * S : i * S + F, j * S : j * S + F]  # (m, 1, C, F, F)
+            out[:, :, i, j] = xp.sum(window * W[None], axis=(2, 3, 4)) + b
+    return out, (X, W, S, P)
+
+
+def conv_backward_naive(dout, cache):
+    """Lan truyền ngược qua tầng tích chập, bản vòng lặp. Trả về (dX, dW, db).
+
+    Mỗi phần tử đầu ra out[n, k, i, j] nhận gradient dout[n, k, i, j] và "trả lại" nó cho đúng vùng
+    F × F đã tạo ra nó: dW[k] += dout · vùng, dXp[vùng] += dout · W[k]; db[k] = Σ dout[:, k].
+    """
+    X, W, S, P = cache
+    xp = array_namespace(dout)
+    F = W.shape[2]
+    _, _, Oh, Ow = dout.shape
+    Xp = pad(X, P)
+    dXp = xp.zeros_like(Xp)
+    dW = xp.zeros_like(W)
+    for i in range(Oh):
+        for j in range(Ow):
+            window = Xp[:, None, :, i * S : i * S + F, j * S : j * S + F]  # (m, 1, C, F, F)
+            g = dout[:, :, i, j][:, :, None, None, None]  # (m, K, 1, 1, 1)
+            dW = dW + xp.sum(g * window, axis=0)
+            dXp[:, :, i * S : i * S + F, j * S : j * S + F] += xp.sum(g * W[None], axis=1)
+    H, Wd = X.shape[2], X.shape[3]
+    dX = dXp[:, :, P : P + H, P : P + Wd]
+    return dX, dW, xp.sum(dout, axis=(0, 2, 3))
+
+
+def im2col(X, F, S=1, P=0):
+    """Sắp mọi vùng F × F của X (m, C, H, W) thành các cột của một ma trận (C·F·F, m·O_h·O_w).
+
+    Hàng theo thứ tự (c, u, v) — đúng thứ tự của ``W.reshape(K, C·F·F)`` — nên tích chập trở thành
+    một phép nhân ma trận: out = W_col · cols + b. Chỉ cần F·F lát cắt có bước nhảy S, không vòng lặp
+    theo vị trí đầu ra.
+    """
+    _check_images("X", X)
+    xp = array_namespace(X)
+    m, C = X.shape[0], X.shape[1]
+    Oh, Ow = _out_hw(X, F, S, P)
+    Xp = pad(X, P)
+    patches = [
+        Xp[:, :, u : u + S * (Oh - 1) + 1 : S, v : v + S * (Ow - 1) + 1 : S]
+        for u in range(F)
+        for v in range(F)
+    ]  # F·F mảng (m, C, O_h, O_w)
+    cols = xp.reshape(xp.stack(patches, axis=0), (F, F, m, C, Oh, Ow))
+    cols = xp.permute_dims(cols, (3, 0, 1, 2, 4, 5))  # (C, F, F, m, O_h, O_w)
+    return xp.reshape(cols, (C * F * F, m * Oh * Ow))
+
+
+def col2im(cols, X_shape, F, S=1, P=0):
+    """Phép ngược (theo nghĩa gradient) của ``im2col``: cộng dồn mỗi cột về đúng vùng của nó.
+
+    Các vùng chồng lên nhau (S < F) thì gradient được cộng lại. Trả về mảng hình dạng ``X_shape``.
+    """
+    xp = array_namespace(cols)
+    m, C, H, W = X_shape
+    Oh, Ow = conv_output_size(H, F, S, P), conv_output_size(W, F, S, P)
+    c6 = xp.reshape(cols, (C, F, F, m, Oh, Ow))
+    dXp = xp.zeros(
+        (m, C, H + 2 * P, W + 2 * P), dtype=cols.dtype, device=getattr(cols, "device", None)
+    )
+    for u in range(F):
+        for v in range(F):
+            dXp[:, :, u : u + S * (Oh - 1) + 1 : S, v : v + S * (Ow - 1) + 1 : S] += (
+                xp.permute_dims(c6[:, u, v], (1, 0, 2, 3))
+            )
+    return dXp[:, :, P : P + H, P : P + W]
+
+
+def conv_forward(X, W, b, S=1, P=0):
+    """Tầng tích chập vector hoá (im2col): out = W_col · cols + b. Cùng kết quả với bản vòng lặp.
+
+    X: (m, C, H, W); W: (K, C, F, F); b: (K,). Trả về (out (m, K, O_h, O_w), cache).
+    """
+    _check_conv(X, W, b)
+    xp = array_namespace(X)
+    K, _, F, _ = W.shape
+    Oh, Ow = _out_hw(X, F, S, P)
+    cols = im2col(X, F, S, P)
+    out = xp.reshape(W, (K, -1)) @ cols + b[:, None]  # (K, m·O_h·O_w)
+    out = xp.permute_dims(xp.reshape(out, (K, X.shape[0], Oh, Ow)), (1, 0, 2, 3))
+    return out, (tuple(X.shape), W, cols, S, P)
+
+
+def conv_backward(dout, cache):
+    """Lan truyền ngược qua tầng tích chập vector hoá. Trả về (dX, dW, db).
+
+    Với dout_col (K, m·O_h·O_w): dW = dout_col · colsᵀ, db = Σ dout, dcols = W_colᵀ · dout_col, rồi
+    ``col2im`` cộng dồn dcols về dX.
+    """
+    X_shape, W, cols, S, P = cache
+    xp = array_namespace(dout)
+    K, _, F, _ = W.shape
+    dout_col = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (K, -1))
+    dW = xp.reshape(dout_col @ cols.T, W.shape)
+    db = xp.sum(dout_col, axis=1)
+    dX = col2im(xp.reshape(W, (K, -1)).T @ dout_col, X_shape, F, S, P)
+    return dX, dW, db
+
+
+_POOL_MODES = ("max", "avg")
+
+
+def _check_pool_mode(mode):
+    if mode not in _POOL_MODES:
+        raise ValueError(
+            f"Kiểu gộp không hợp lệ: {mode!r}. Chỉ chấp nhận 'max' (cực đại) hoặc 'avg' (trung bình)."
+        )
+
+
+def pool_forward_naive(X, F=2, S=None, mode="max"):
+    """Tầng gộp, bản vòng lặp: mỗi cửa sổ F × F của từng kênh cho một số (max hoặc trung bình).
+
+    X: (m, C, H, W); S mặc định bằng F (cửa sổ không chồng nhau). Không có tham số.
+    Trả về (out (m, C, O_h, O_w), cache).
+    """
+    _check_images("X", X)
+    _check_pool_mode(mode)
+    S = F if S is None else S
+    xp = array_namespace(X)
+    Oh, Ow = _out_hw(X, F, S, 0)
+    out = xp.zeros(
+        (X.shape[0], X.shape[1], Oh, Ow), dtype=X.dtype, device=getattr(X, "device", None)
+    )
+    for i in range(Oh):
+        for j in range(Ow):
+            window = X[:, :, i * S : i * S + F, j * S : j * S + F]
+            red = xp.max if mode == "max" else xp.mean
+            out[:, :, i, j] = red(window, axis=(2, 3))
+    return out, (X, F, S, mode)
+
+
+def pool_backward_naive(dout, cache):
+    """Lan truyền ngược qua tầng gộp, bản vòng lặp. Trả về dX.
+
+    Gộp cực đại: gradient của mỗi cửa sổ chỉ về ô lớn nhất (ô đầu tiên nếu có nhiều ô bằng nhau,
+    như PyTorch). Gộp trung bình: chia đều dout/(F·F) cho mọi ô của cửa sổ.
+    """
+    X, F, S, mode = cache
+    xp = array_namespace(dout)
+    dX = xp.zeros_like(X)
+    _, _, Oh, Ow = dout.shape
+    pos = xp.reshape(xp.arange(F * F, device=getattr(X, "device", None)), (F, F))
+    for i in range(Oh):
+        for j in range(Ow):
+            g = dout[:, :, i, j][:, :, None, None]
+            if mode == "avg":
+                dX[:, :, i * S : i * S + F, j * S : j * S + F] += g / (F * F)
+                continue
+            window = X[:, :, i * S : i * S + F, j * S : j * S + F]
+            first = xp.argmax(xp.reshape(window, (X.shape[0], X.shape[1], F * F)), axis=2)
+            mask = xp.astype(pos[None, None] == first[:, :, None, None], dout.dtype)
+            dX[:, :, i * S : i * S + F, j * S : j * S + F] += g * mask
+    return dX
+
+
+def _pool_patches(X, F, S):
+    """Các ô của mọi cửa sổ: mảng (m, C, F·F, O_h, O_w) (F·F lát cắt có bước nhảy S)."""
+    xp = array_namespace(X)
+    Oh, Ow = _out_hw(X, F, S, 0)
+    patches = [
+        X[:, :, u : u + S * (Oh - 1) + 1 : S, v : v + S * (Ow - 1) + 1 : S]
+        for u in range(F)
+        for v in range(F)
+    ]
+    return xp.stack(patches, axis=2)
+
+
+def pool_forward(X, F=2, S=None, mode="max"):
+    """Tầng gộp vector hoá: lấy max (hoặc trung bình) trên trục F·F của ``_pool_patches``.
+
+    Cùng kết quả với ``pool_forward_naive``. Trả về (out (m, C, O_h, O_w), cache).
+    """
+    _check_images("X", X)
+    _check_pool_mode(mode)
+    S = F if S is None else S
+    xp = array_namespace(X)
+    patches = _pool_patches(X, F, S)
+    if mode == "avg":
+        return xp.mean(patches, axis=2), (tuple(X.shape), F, S, mode, None)
+    first = xp.argmax(patches, axis=2)  # (m, C, O_h, O_w): vị trí ô lớn nhất trong cửa sổ
+    return xp.max(patches, axis=2), (tuple(X.shape), F, S, mode, first)
+
+
+def pool_backward(dout, cache):
+    """Lan truyền ngược qua tầng gộp vector hoá. Trả về dX (cùng kết quả với bản vòng lặp)."""
+    X_shape, F, S, mode, first = cache
+    xp = array_namespace(dout)
+    m, C, H, W = X_shape
+    Oh, Ow = dout.shape[2], dout.shape[3]
+    if mode == "avg":
+        share = xp.stack([dout / (F * F)] * (F * F), axis=2)
+    else:
+        pos = xp.arange(F * F, device=getattr(dout, "device", None))[None, None, :, None, None]
+        share = xp.astype(pos == first[:, :, None], dout.dtype) * dout[:, :, None]
+    dX = xp.zeros((m, C, H, W), dtype=dout.dtype, device=getattr(dout, "device", None))
+    for k in range(F * F):
+        u, v = divmod(k, F)
+        dX[:, :, u : u + S * (Oh - 1) + 1 : S, v : v + S * (Ow - 1) + 1 : S] += share[:, :, k]
+    return dX
