@@ -1,10 +1,37 @@
-"""Kiểm tra gradient: so gradient giải tích với gradient số (sai phân trung tâm)."""
+"""Kiểm tra gradient: so gradient giải tích với gradient số (sai phân trung tâm).
+
+Quy tắc đọc sai số tương đối ``rel_error`` (một quy tắc cho cả khoá học: Bài 03, các bài tập và
+``check_model_gradients``; số thực float64, bước ``h ≈ 1e-5``):
+
+- ``rel_error < GOOD_REL_ERROR`` (``1e-7``): tốt, lan truyền ngược đúng;
+- ``GOOD_REL_ERROR ≤ rel_error ≤ BAD_REL_ERROR`` (từ ``1e-7`` đến ``1e-4``): cần xem lại (chấp
+  nhận được nếu hàm có điểm gãy như ReLU tại 0);
+- ``rel_error > BAD_REL_ERROR`` (``1e-4``): gần như chắc chắn có lỗi.
+
+``verdict(err)`` trả về một trong ba kết luận trên.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from . import backend
+
+GOOD_REL_ERROR = 1e-7
+"""Dưới ngưỡng này: gradient giải tích khớp gradient số (tốt)."""
+
+BAD_REL_ERROR = 1e-4
+"""Trên ngưỡng này: gần như chắc chắn lan truyền ngược có lỗi."""
+
+VERDICTS = ("tốt", "cần xem lại", "có lỗi")
+
+
+def verdict(err) -> str:
+    """Kết luận theo quy tắc của module: "tốt", "cần xem lại" hoặc "có lỗi"."""
+    err = float(err)
+    if not err <= BAD_REL_ERROR:  # cả NaN cũng là có lỗi
+        return VERDICTS[2]
+    return VERDICTS[0] if err < GOOD_REL_ERROR else VERDICTS[1]
 
 
 def numeric_gradient(f, x, h=1e-5):
@@ -36,8 +63,8 @@ def rel_error(a, b):
 def check_model_gradients(model, X, y, h=1e-5):
     """Sai số tương đối giữa gradient giải tích và gradient số cho từng tham số của ``model``.
 
-    Tắt dropout trong lúc kiểm tra (mặt nạ ngẫu nhiên làm hàm không tất định). Ngưỡng tham khảo
-    (float64): < 1e-7 rất tốt; 1e-7…1e-4 cần xem lại; > 1e-4 gần như chắc chắn có lỗi.
+    Tắt dropout trong lúc kiểm tra (mặt nạ ngẫu nhiên làm hàm không tất định). Đọc kết quả theo
+    quy tắc ở đầu module (``verdict``).
     """
     keep = model.keep_prob
     model.keep_prob = 1.0
