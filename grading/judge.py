@@ -183,7 +183,7 @@ class Rules:
                     + "): hãy trả về một mảng mới, không ghi đè lên đầu vào."
                 ],
             )
-        print(f"✅ {name}: tự cài đặt, không gọi nblib")
+        print(f"✓ {name}: tự cài đặt, không gọi nblib")
         return result
 
     def check_no_loops(self, fn: RemoteObject, name):
@@ -192,7 +192,7 @@ class Rules:
         why = self.code.no_loops(fn._name) if fn._name else "không rõ hàm được nộp"
         if why:
             _fail(name, [why + "."])
-        print(f"✅ {name}: không dùng vòng lặp")
+        print(f"✓ {name}: không dùng vòng lặp")
         return True
 
 
@@ -337,6 +337,10 @@ class Judge:
             return exc.ename, f"hàm của bạn báo lỗi: {exc}"
         if isinstance(exc, NameError):
             return "NameError", f"{exc} (hãy hoàn thành và chạy ô trả lời phía trên)."
+        if isinstance(
+            exc, AssertionError
+        ):  # check(…) chưa đạt: thông điệp đã đủ, không tên lỗi Python
+            return "Chưa đạt", str(exc)
         return type(exc).__name__, str(exc)
 
     def _run_trusted(self, index: int, source: str, label: str):

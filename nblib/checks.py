@@ -1,8 +1,11 @@
 """Kiểm tra bài làm của học viên với phản hồi tiếng Việt.
 
-Dùng trong các ô kiểm thử của bài tập (nbgrader). Mỗi hàm kiểm tra in một dòng "✅ …" khi đúng,
-còn khi sai thì in và ném `AssertionError` với thông điệp nói rõ: mong đợi gì, nhận được gì,
-khác ở đâu (kích thước, kiểu dữ liệu hay giá trị). Thông điệp không bao giờ chứa mã lời giải.
+Dùng trong các ô kiểm thử của bài tập (nbgrader). Mỗi hàm kiểm tra in một dòng "✓ …" khi đúng,
+còn khi sai thì ném `CheckFailed` (một `AssertionError`) liệt kê MỌI vấn đề tìm thấy (mọi khoá,
+mọi phần tử của tuple sai), mỗi vấn đề nói rõ: mong đợi gì, nhận được gì, khác ở đâu (kích thước,
+kiểu dữ liệu hay giá trị), kèm gợi ý cho lỗi thường gặp (chuyển vị, quên keepdims, sai dấu, sai một
+hệ số m). Jupyter hiển thị thông điệp một lần, không kèm traceback của thư viện. Thông điệp không
+bao giờ chứa mã lời giải.
 
 Các hàm chính:
 
@@ -37,8 +40,35 @@ __all__ = [
 _MAX_SHOW = 6  # số phần tử tối đa in ra khi mô tả một mảng
 
 
-class ReferenceUsedError(AssertionError):
+OK, FAIL = "✓", "✗"  # ký hiệu có trong các phông chữ thông dụng (không phải emoji)
+
+
+class CheckFailed(AssertionError):
+    """Một phép kiểm tra chưa đạt: mang MỌI vấn đề tìm thấy, hiển thị một lần, không traceback.
+
+    IPython gọi `_render_traceback_` thay cho traceback thường, nên học viên chỉ thấy thông điệp
+    tiếng Việt (không có khung của `nblib/checks.py`).
+    """
+
+    def __init__(self, problems: list[tuple[str, list[str]]]):
+        self.problems = list(problems)
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        parts = [f"{FAIL} {name}: " + "\n   ".join(lines) for name, lines in self.problems]
+        if len(parts) > 1:
+            parts.insert(0, f"{len(parts)} vấn đề:")
+        return "\n".join(parts)
+
+    def _render_traceback_(self):
+        return self.message().split("\n")
+
+
+class ReferenceUsedError(CheckFailed):
     """Bài làm đã gọi hàm tham chiếu của nblib thay vì tự cài đặt."""
+
+    def __init__(self, text: str):
+        super().__init__([("hàm tham chiếu", [text])])
 
 
 def _fmt_num(x) -> str:
@@ -100,10 +130,27 @@ def _kind(dtype: np.dtype) -> str:
 
 
 def _fail(name: str, lines: list[str]):
-    msg = f"❌ {name}: " + "\n   ".join(lines)
-    print(msg)
-    # Ẩn khung của nblib.checks khỏi traceback: học viên chỉ cần thông điệp.
-    raise AssertionError(msg) from None
+    raise CheckFailed([(name, lines)]) from None
+
+
+def _scale_hint(g: np.ndarray, e: np.ndarray) -> str | None:
+    """Gợi ý khi kết quả đúng tới một hệ số: gấp m lần, nhỏ hơn m lần (quên/thừa chia cho m)."""
+    mask = np.abs(e) > 1e-12
+    if g.dtype.kind == "c" or not np.any(mask):
+        return None
+    with np.errstate(all="ignore"):
+        r = g[mask] / e[mask]
+    if not np.all(np.isfinite(r)) or np.ptp(r) > 1e-6 * max(1.0, float(np.max(np.abs(r)))):
+        return None
+    k = float(r.ravel()[0])
+    for value, text in ((k, "lớn gấp {n} lần"), (1.0 / k if k else 0.0, "nhỏ hơn {n} lần")):
+        n = round(value)
+        if n >= 2 and abs(value - n) < 1e-6 * n:
+            return (
+                f"Gợi ý: kết quả {text.format(n=n)} so với mong đợi (đúng tới một hệ số): "
+                "thiếu hoặc thừa phép chia cho m (số mẫu), hay cho kích thước một chiều?"
+            )
+    return None
 
 
 def _compare_arrays(name, got, expected, rtol, atol):
@@ -134,6 +181,13 @@ def _compare_arrays(name, got, expected, rtol, atol):
             lines.append(
                 "Gợi ý: kết quả có vẻ bị chuyển vị; nhớ quy ước mỗi mẫu là một CỘT, "
                 "W[l] có shape (n[l], n[l-1])."
+            )
+        elif got.size == exp.size and tuple(d for d in got.shape if d != 1) == tuple(
+            d for d in exp.shape if d != 1
+        ):
+            lines.append(
+                "Gợi ý: chỉ khác một chiều kích thước 1: có thể bạn quên keepdims=True khi tính"
+                " tổng/trung bình theo một trục (hoặc cần reshape)."
             )
         elif got.size == exp.size:
             lines.append(
@@ -206,10 +260,15 @@ def _compare_arrays(name, got, expected, rtol, atol):
         if g.size > 1:
             lines.append(f"Mong đợi:  {_fmt_array(e)}")
             lines.append(f"Nhận được: {_fmt_array(g)}")
+        with np.errstate(all="ignore"):
             if np.allclose(g, -e, rtol=rtol, atol=atol):
-                lines.append("Gợi ý: kết quả ngược dấu so với mong đợi.")
+                lines.append("Gợi ý: kết quả ngược dấu so với mong đợi (sai dấu ở đâu đó?).")
             elif g.ndim == 2 and g.shape[0] == g.shape[1] and np.allclose(g.T, e, rtol, atol):
                 lines.append("Gợi ý: kết quả là chuyển vị của kết quả mong đợi.")
+            else:
+                hint = _scale_hint(g, e)
+                if hint:
+                    lines.append(hint)
         _fail(name, lines)
 
 
@@ -218,18 +277,27 @@ def _check(name, got, expected, rtol, atol):
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             _fail(name, [f"mong đợi một dict, nhận được {_type_name(got)}."])
+        problems = []
         missing = [k for k in expected if k not in got]
         if missing:
-            _fail(
-                name,
-                [
-                    f"thiếu khoá {', '.join(repr(k) for k in missing)}.",
-                    f"Mong đợi các khoá: {', '.join(repr(k) for k in expected)}",
-                    f"Nhận được các khoá: {', '.join(repr(k) for k in got)}",
-                ],
+            problems.append(
+                (
+                    name,
+                    [
+                        f"thiếu khoá {', '.join(repr(k) for k in missing)}.",
+                        f"Mong đợi các khoá: {', '.join(repr(k) for k in expected)}",
+                        f"Nhận được các khoá: {', '.join(repr(k) for k in got)}",
+                    ],
+                )
             )
         for k in expected:
-            _check(f"{name}[{k!r}]", got[k], expected[k], rtol, atol)
+            if k in got:
+                try:
+                    _check(f"{name}[{k!r}]", got[k], expected[k], rtol, atol)
+                except CheckFailed as exc:
+                    problems.extend(exc.problems)
+        if problems:
+            raise CheckFailed(problems)
         return
     if isinstance(expected, (tuple, list)) and not (
         len(expected) > 0 and all(_is_number(v) for v in expected)
@@ -247,8 +315,14 @@ def _check(name, got, expected, rtol, atol):
                 name,
                 [f"mong đợi {len(expected)} giá trị trả về, nhận được {len(got)}."],
             )
+        problems = []
         for i, (g, e) in enumerate(zip(got, expected)):
-            _check(f"{name}[{i}]", g, e, rtol, atol)
+            try:
+                _check(f"{name}[{i}]", g, e, rtol, atol)
+            except CheckFailed as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise CheckFailed(problems)
         return
     if isinstance(expected, str) or expected is None:
         if got != expected:
@@ -279,10 +353,10 @@ def check(name, got, expected, rtol=1e-5, atol=1e-8):
     """So sánh `got` (kết quả của học viên) với `expected`.
 
     Hỗ trợ số, mảng numpy/tensor torch, tuple/list (so từng phần tử), dict (so theo khoá).
-    Đúng: in "✅ name: đúng" và trả về True. Sai: in thông điệp tiếng Việt và ném AssertionError.
+    Đúng: in "✓ name: đúng" và trả về True. Sai: ném `CheckFailed` với thông điệp tiếng Việt.
     """
     _check(name, got, expected, rtol, atol)
-    print(f"✅ {name}: đúng")
+    print(f"{OK} {name}: đúng")
     return True
 
 
@@ -290,7 +364,7 @@ def check_true(name, condition, message=""):
     """Khẳng định `condition`; nếu sai, ném AssertionError kèm `message` (tiếng Việt)."""
     if not bool(condition):
         _fail(name, [message or "điều kiện không thoả mãn."])
-    print(f"✅ {name}: đúng")
+    print(f"{OK} {name}: đúng")
     return True
 
 
@@ -439,8 +513,8 @@ def check_no_reference(name, fn, *args, **kwargs):
         with no_reference():
             result = fn(*args, **kwargs)
     except ReferenceUsedError as exc:
-        _fail(name, [str(exc)])
-    print(f"✅ {name}: tự cài đặt, không gọi nblib")
+        _fail(name, [p for _n, lines in exc.problems for p in lines])
+    print(f"{OK} {name}: tự cài đặt, không gọi nblib")
     return result
 
 
@@ -499,5 +573,5 @@ def check_no_loops(name, fn):
                 "Bài tập yêu cầu viết bằng phép toán trên cả mảng numpy (vector hoá), không lặp.",
             ],
         )
-    print(f"✅ {name}: không dùng vòng lặp")
+    print(f"{OK} {name}: không dùng vòng lặp")
     return True

@@ -19,7 +19,7 @@ def _message(got, expected, **kw):
 
 def test_correct_prints_and_returns_true(capsys):
     assert check("sigmoid", np.array([0.5, 0.25]), np.array([0.5, 0.25])) is True
-    assert "✅ sigmoid: đúng" in capsys.readouterr().out
+    assert "✓ sigmoid: đúng" in capsys.readouterr().out
 
 
 def test_scalar_and_containers():
@@ -99,7 +99,7 @@ def test_messages_are_nfc_vietnamese():
 
     msg = _message(np.ones((3, 2)), np.ones((2, 3)))
     assert unicodedata.normalize("NFC", msg) == msg
-    assert msg.startswith("❌ phép thử:")
+    assert msg.startswith("✗ phép thử:")
 
 
 def test_object_with_lying_eq_is_not_accepted():
@@ -199,3 +199,43 @@ def test_submitting_the_reference_function_itself_is_detected():
 
     with pytest.raises(AssertionError, match="nblib.activations.leaky_relu"):
         check_no_reference("leaky_relu", leaky_relu, np.array([-1.0, 1.0]))
+
+
+# ---------------------------------------------------------------------------
+# phản hồi cho học viên: mọi vấn đề một lần, gợi ý lỗi thường gặp, không traceback của thư viện
+# ---------------------------------------------------------------------------
+
+
+def test_every_wrong_key_and_shape_is_reported_at_once(capsys):
+    got = {"W1": np.zeros((3, 2)), "b1": np.zeros(3), "W2": np.ones((1, 3))}
+    exp = {"W1": np.zeros((2, 3)), "b1": np.zeros((3, 1)), "W2": np.zeros((1, 3)), "b2": 0.0}
+    with pytest.raises(AssertionError) as info:
+        check("tham số", got, exp)
+    msg = str(info.value)
+    assert msg.startswith("4 vấn đề:")
+    for part in ("thiếu khoá 'b2'", "tham số['W1']", "tham số['b1']", "tham số['W2']"):
+        assert part in msg, msg
+    assert capsys.readouterr().out == ""  # thông điệp chỉ hiện một lần (qua ngoại lệ)
+
+
+@pytest.mark.parametrize(
+    "got, hint",
+    [
+        (np.array([[2.0, 4.0, 6.0]]) * 5, "lớn gấp 5 lần"),
+        (np.array([[2.0, 4.0, 6.0]]) / 4, "nhỏ hơn 4 lần"),
+        (-np.array([[2.0, 4.0, 6.0]]), "ngược dấu"),
+        (np.array([2.0, 4.0, 6.0]), "keepdims=True"),
+        (np.array([[2.0], [4.0], [6.0]]), "chuyển vị"),
+    ],
+)
+def test_hints_for_common_mistakes(got, hint):
+    with pytest.raises(AssertionError, match=hint):
+        check("dZ", got, np.array([[2.0, 4.0, 6.0]]))
+
+
+def test_failure_renders_without_library_frames():
+    with pytest.raises(AssertionError) as info:
+        check("A", np.zeros(2), np.ones(2))
+    lines = info.value._render_traceback_()
+    assert lines[0].startswith("✗ A:")
+    assert not any("checks.py" in ln or "Traceback" in ln for ln in lines)
