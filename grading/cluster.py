@@ -45,12 +45,12 @@ def run_on_worker(job):
     """Chạy trên worker Dask: mỗi worker có một số thứ tự riêng (→ uid hộp cát riêng)."""
     from distributed import get_worker
 
-    from grading import autograde
+    from grading.jobs import run_job
     from grading.sandbox import pool
 
     address = get_worker().address
     pool.set_slot(100 + int(hashlib.sha256(address.encode()).hexdigest(), 16) % 800)
-    return autograde.run_job(job)
+    return run_job(job)
 
 
 class DaskExecutor:

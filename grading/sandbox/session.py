@@ -235,7 +235,11 @@ class Session:
         raw, self._buf = self._buf[size : size + n], self._buf[size + n :]
         try:
             msg = channel.json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):  # JSON lồng rất sâu do bài nộp tự ghi
+        except (
+            UnicodeDecodeError,
+            ValueError,
+            RecursionError,
+        ):  # JSON lồng rất sâu do bài nộp tự ghi
             raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm") from None
         if not isinstance(msg, dict):
             raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm")
