@@ -9,16 +9,21 @@ không tệp nào bị ghi ra ngoài, và chấm lại (tuần tự, `--workers 
 from __future__ import annotations
 
 import csv
+import os
 import pathlib
 import shutil
 import sys
+import time
 
-import nbformat
+import numpy as np
 import pytest
 from conftest import run_grading_cli
 
-from grading import sandbox
 from grading.config import REPO_ROOT
+from grading.sandbox import isolation, library
+from grading.sandbox.limits import SandboxLimits
+from grading.sandbox.selftest import SandboxBroken, ensure_working, self_test
+from grading.sandbox.session import Session
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "bad_submissions"))
 import cases  # noqa: E402
@@ -36,6 +41,9 @@ RERUN = (
     "bien_doi_dau_vao",
     "json_hong",
     "khong_co_o",
+    "gia_khung_kenh",
+    "sua_dau_vao_tai_cho",
+    "doi_cho_o_chuan_bi",
 )
 
 
@@ -86,6 +94,7 @@ def corpus(tmp_path_factory):
     second = _cli(*common, "autograde", str(again), "--workers", "1", env=env)
     grades2 = _grades(ws / "gradebook.db")
     export = _cli(*common, "export", str(root / "diem.csv"))
+    feedback = _cli(*common, "feedback", A)
     with open(root / "diem.csv", encoding="utf-8") as f:
         csv_rows = list(csv.DictReader(f))
     return {
@@ -100,6 +109,7 @@ def corpus(tmp_path_factory):
         "grades1": grades1,
         "grades2": grades2,
         "export": export,
+        "feedback": feedback,
         "csv": csv_rows,
     }
 
@@ -162,7 +172,7 @@ def test_symlink_in_submission_is_not_followed(corpus):
 @pytest.mark.slow
 def test_gradebook_consistent(corpus):
     g = corpus["grades1"]
-    graded = {n for n, e in corpus["expected"].items() if e.status != "thiếu bài"}
+    graded = {n for n, e in corpus["expected"].items() if e.status == "đã chấm"}
     assert graded <= set(g)
     for student, r in g.items():
         assert r["max_score"] == cases.MAX_SCORE, student
@@ -190,8 +200,98 @@ def test_rerun_sequential_gives_same_grades(corpus):
 def test_flags_are_vietnamese_and_hidden_tests_stay_hidden(corpus):
     for line in corpus["lines1"].values():
         assert "BEGIN HIDDEN TESTS" not in line
-    assert "kernel dừng đột ngột" in corpus["lines1"]["segfault"]
-    assert "đã khôi phục trước khi chạy kiểm thử" in corpus["lines1"]["va_checks"]
+    assert "dừng đột ngột" in corpus["lines1"]["segfault"]
+    assert "nói sai giao thức với bộ chấm" in corpus["lines1"]["gia_khung_kenh"]
+
+
+# ---------------------------------------------------------------------------
+# phản hồi, kích thước, tiến trình (trên cùng lần chấm)
+# ---------------------------------------------------------------------------
+
+
+def _hidden_texts() -> list[str]:
+    """Những chuỗi chỉ có trong phần ẩn của test_relu: dấu mốc, hạt giống, đầu vào ẩn."""
+    rng = np.random.default_rng(1202)
+    first = rng.normal(scale=3.0, size=(1, 1))[0, 0]
+    return ["BEGIN HIDDEN TESTS", "1202", f"{first:.6f}"[:8], repr(float(first))]
+
+
+def _autograded(corpus, name) -> pathlib.Path:
+    return corpus["ws"] / "autograded" / name / A / cases.NB_NAME
+
+
+@pytest.mark.slow
+def test_feedback_has_no_hidden_tests(corpus):
+    assert corpus["feedback"].returncode == 0, corpus["feedback"].stdout + corpus["feedback"].stderr
+    pages = sorted((corpus["ws"] / "feedback").rglob("*.html"))
+    graded = [n for n, e in corpus["expected"].items() if e.status == "đã chấm"]
+    assert {p.parts[-3] for p in pages} >= set(graded)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for secret in _hidden_texts():
+            assert secret not in text, f"{page}: lộ {secret!r}"
+        assert page.stat().st_size < 2_000_000, page  # lỗi/output khổng lồ đã bị cắt
+
+
+@pytest.mark.slow
+def test_autograded_student_outputs_have_no_hidden_tests(corpus):
+    import nbformat
+
+    for name, exp in corpus["expected"].items():
+        path = _autograded(corpus, name)
+        if exp.status != "đã chấm":
+            continue
+        assert path.stat().st_size < 2_000_000, (name, path.stat().st_size)
+        nb = nbformat.read(str(path), as_version=4)
+        outputs = str([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])
+        for secret in _hidden_texts():
+            assert secret not in outputs, f"{name}: output lộ {secret!r}"
+    # bài đọc lịch sử/linecache/đĩa: không tìm thấy tệp nào chứa kiểm thử ẩn
+    nb = nbformat.read(str(_autograded(corpus, "lo_kiem_thu_an")), as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "TIM_THAY []" in text
+
+
+@pytest.mark.slow
+def test_tmpfs_cap_holds_and_nothing_left_on_host(corpus):
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(str(_autograded(corpus, "ghi_dev_shm")), as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    written = int(re.search(r"GHI_DUOC_MB (\d+)", text).group(1))
+    assert written <= SandboxLimits().disk_mb  # 300 MB không ghi được vào tmpfs 128 MB
+    assert not [p for p in corpus["ctx"].markers if p.exists()]
+
+
+@pytest.mark.slow
+def test_big_extra_files_are_capped(corpus):
+    staged = corpus["ws"] / "submitted" / "tep_dinh_kem_lon" / A
+    extra = [p for p in staged.rglob("*") if p.is_file() and p.suffix != ".ipynb"]
+    lim = SandboxLimits()
+    assert len(extra) <= lim.max_extra_files
+    assert sum(p.stat().st_size for p in extra) <= lim.extra_files_mb * 2**20
+    assert not (staged / "khong_lo.bin").exists()
+
+
+def _processes_with(token: str) -> list[str]:
+    found = []
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if token in cmd:
+            found.append(f"{d.name}: {cmd}")
+    return found
+
+
+@pytest.mark.slow
+def test_no_process_outlives_the_run(corpus):
+    assert _processes_with(corpus["ctx"].token) == []
 
 
 # ---------------------------------------------------------------------------
@@ -222,21 +322,20 @@ print("KQ" + json.dumps(_r))
 """
 
 
-def _run_cells(sources, limits, files=()):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
-    return sandbox.execute_notebook(nb, files, limits)
+def _text(outputs) -> str:
+    return "".join(o.get("text", "") for o in outputs if isinstance(o, dict))
 
 
-def _probe_result(nb):
-    import json
-
-    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
-    return json.loads(text.split("KQ", 1)[1])
+def _session(limits, files=()):
+    s = Session(library.build([]), list(files), limits)
+    s.start()
+    return s
 
 
 @pytest.mark.slow
 def test_sandbox_isolation(tmp_path, monkeypatch):
+    import json
+
     monkeypatch.setenv("GRADING_DB_URL", "sqlite:////bi/mat.db")
     secret = [
         str(REPO_ROOT / "solutions"),
@@ -245,83 +344,199 @@ def test_sandbox_isolation(tmp_path, monkeypatch):
         str(tmp_path),
         "/root/.bash_history",
     ]
-    limits = sandbox.SandboxLimits(memory_mb=1024, max_processes=48, cell_timeout=30)
-    nb, flags = _run_cells([f"_PATHS = {secret!r}", PROBE], limits)
-    assert flags == []
-    r = _probe_result(nb)
-    assert r["env"] == []  # biến môi trường của bộ chấm không lọt vào kernel
+    limits = SandboxLimits(memory_mb=1024, max_processes=48, cell_timeout=30)
+    s = _session(limits)
+    try:
+        s.run(f"_PATHS = {secret!r}")
+        outs = s.run(PROBE)
+        r = json.loads(_text(outs).split("KQ", 1)[1])
+        assert s.get("_r") == r  # cùng kết quả, qua kênh dữ liệu
+    finally:
+        s.close()
+    assert r["env"] == []  # biến môi trường của bộ chấm không lọt vào hộp cát
     assert r["write_cwd"] and not r["write_etc"]
-    iso = sandbox.probe()
+    iso = isolation.probe()
     if iso.prlimit:
         assert r["as"] == 1024 * 1024 * 1024
     if iso.bwrap:
         assert r["net"] is False
         assert not any(r["see"].values()), r["see"]
     if iso.setpriv:
-        assert r["uid"] >= sandbox.UID_BASE
+        assert r["uid"] >= isolation.UID_BASE
         assert r["nproc"] == 48
 
 
 @pytest.mark.slow
+def test_reference_is_withheld_inside():
+    """Hàm tham chiếu trong `withheld` không có thân bên trong hộp cát: gọi là báo lỗi."""
+    s = Session(library.build(["nblib.activations"]), [], SandboxLimits(cell_timeout=30))
+    s.start()
+    try:
+        outs = s.run("import nblib.activations\nnblib.activations.relu([1.0])")
+        err = [o for o in outs if o.get("output_type") == "error"]
+        assert err and err[0]["ename"] == "RuntimeError", outs
+        assert "hàm tham chiếu" in err[0]["evalue"]
+    finally:
+        s.close()
+
+
+@pytest.mark.slow
 def test_notebook_wall_clock_limit():
-    limits = sandbox.SandboxLimits(cell_timeout=10, notebook_timeout=4)
-    cells = ["import time\ntime.sleep(2)"] * 2 + ["x = 1", "y = 2"]
-    nb, flags = _run_cells(cells, limits)
-    assert any("hết thời gian cho cả notebook (4 giây)" in f for f in flags), flags
-    last = nb.cells[-1].outputs
-    assert last and last[0]["output_type"] == "error"  # ô không được chạy → lỗi, 0 điểm
+    from grading.sandbox.session import SessionDead
+
+    s = _session(SandboxLimits(cell_timeout=10, notebook_timeout=4))
+    try:
+        s.run("import time\ntime.sleep(2)")
+        with pytest.raises(SessionDead) as exc:
+            s.run("time.sleep(2.5)")
+            s.run("x = 1")
+        assert "giây" in exc.value.flag
+        assert s.proc is None  # đã bị dừng
+    finally:
+        s.close()
 
 
 @pytest.mark.slow
-def test_cell_timeout_interrupts_and_continues():
-    limits = sandbox.SandboxLimits(cell_timeout=2, notebook_timeout=60)
-    nb, flags = _run_cells(["while True:\n    pass", "print('vẫn chạy tiếp')"], limits)
-    assert any(o.get("output_type") == "error" for o in nb.cells[0].outputs)
-    assert "vẫn chạy tiếp" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
-    assert flags == ["ô 1: chạy quá 2 giây, đã bị ngắt"]
+def test_cell_timeout_kills_session():
+    from grading.sandbox.session import SessionDead
+
+    s = _session(SandboxLimits(cell_timeout=2, notebook_timeout=60))
+    try:
+        with pytest.raises(SessionDead) as exc:
+            s.run("while True:\n    pass")
+        assert exc.value.flag == "chạy quá 2 giây, đã bị dừng"
+        s.restart()
+        assert "vẫn chạy tiếp" in _text(s.run("print('vẫn chạy tiếp')"))
+    finally:
+        s.close()
 
 
 @pytest.mark.slow
-def test_degraded_mode_still_grades_and_warns_once(monkeypatch):
-    """Không có bubblewrap/root: vẫn chạy được (chỉ còn giới hạn thời gian, bộ nhớ) và báo một lần."""
-    real = sandbox.probe()
-    fake = sandbox.Isolation(
+def test_tmpfs_caps_tmp_and_shm_and_leaves_nothing():
+    """/tmp và /dev/shm của bài nộp là tmpfs riêng, giới hạn dung lượng; đóng phiên là mất hết."""
+    if not isolation.probe().tmpfs or not isolation.probe().bwrap:
+        pytest.skip("cần root và bubblewrap để có tmpfs riêng")
+    limits = SandboxLimits(disk_mb=32, cell_timeout=30)
+    name = f"da_ghi_{os.getpid()}_{time.time_ns()}.bin"
+    s = _session(limits)
+    try:
+        code = (
+            "import os\n_kq = {}\n"
+            f"for _d in ('/tmp', '/dev/shm'):\n"
+            f"    _p = os.path.join(_d, {name!r})\n"
+            "    _mb = 0\n"
+            "    try:\n"
+            "        with open(_p, 'wb') as _f:\n"
+            "            while _mb < 100:\n"
+            "                _f.write(b'x' * 2**20)\n"
+            "                _f.flush()\n"
+            "                _mb += 1\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "    _kq[_d] = _mb\n"
+            "    os.remove(_p)\n"
+        )
+        s.run(code)
+        written = s.get("_kq")
+        box = s.box
+    finally:
+        s.close()
+    assert set(written) == {"/tmp", "/dev/shm"}
+    assert all(mb <= 32 for mb in written.values()), written  # 100 MB không ghi được
+    for d in ("/tmp", "/dev/shm"):
+        assert not pathlib.Path(d, name).exists()
+    assert not box.exists()
+
+
+@pytest.mark.slow
+def test_child_process_does_not_outlive_session():
+    token = f"song_sot_{os.getpid()}_{time.time_ns()}"
+    s = _session(SandboxLimits(cell_timeout=30))
+    try:
+        s.run(
+            "import os, subprocess, sys\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {token!r}],"
+            " start_new_session=True)\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            f"    os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)',"
+            f" {token!r}])\n"
+        )
+        deadline = time.monotonic() + 10
+        while len(_processes_with(token)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_processes_with(token)) == 2  # hai tiến trình đã chạy thật
+    finally:
+        s.close()
+    deadline = time.monotonic() + 10
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(token) == []
+
+
+@pytest.mark.slow
+def test_forged_frame_kills_session_instead_of_desync():
+    from grading.sandbox.session import SessionDead
+
+    s = _session(SandboxLimits(cell_timeout=20))
+    try:
+        s.run("x = 41")
+        with pytest.raises(SessionDead) as exc:
+            s.run(
+                "import gc, json, struct\n"
+                "_g = next(o for o in gc.get_objects() if isinstance(o, dict) and 'CHAN_OUT' in o)\n"
+                "_d = json.dumps({'op': 'reply', 'ok': True, 'value': 42, 'outputs': []}).encode()\n"
+                "_g['CHAN_OUT'].write(struct.pack('>Q', len(_d)) + _d)\n"
+                "_g['CHAN_OUT'].flush()\n"
+            )
+        assert exc.value.flag == "nói sai giao thức với bộ chấm"
+    finally:
+        s.close()
+
+
+@pytest.mark.slow
+def test_degraded_mode_still_runs_and_says_what_is_missing(monkeypatch):
+    """Không có bubblewrap/root: vẫn chạy được (chỉ còn giới hạn thời gian, bộ nhớ) và báo rõ."""
+    real = isolation.probe()
+    fake = isolation.Isolation(
         None,
         real.prlimit,
         None,
+        False,
         ("bubblewrap (không chặn mạng, không ẩn sổ điểm/lời giải/bài của người khác)",),
     )
-    monkeypatch.setattr(sandbox, "probe", lambda: fake)
-    monkeypatch.setattr(sandbox, "_warned", False)
-    said = []
-    sandbox.warn_once(said.append)
-    sandbox.warn_once(said.append)
-    assert len(said) == 1
-    assert "KHÔNG đầy đủ" in said[0] and "bubblewrap" in said[0]
-    nb, flags = _run_cells(["print(6 * 7)"], sandbox.SandboxLimits(cell_timeout=30))
-    assert flags == []
-    assert "42" in nb.cells[0].outputs[0]["text"]
+    monkeypatch.setattr(isolation, "probe", lambda: fake)
+    msg = fake.message()
+    assert "KHÔNG đầy đủ" in msg and "bubblewrap" in msg
+    s = _session(SandboxLimits(cell_timeout=30))
+    try:
+        assert "42" in _text(s.run("print(6 * 7)"))
+        assert s.get("__name__") == "__main__"
+    finally:
+        s.close()
 
 
 def test_full_isolation_message_is_empty():
-    iso = sandbox.Isolation("/usr/bin/bwrap", "/usr/bin/prlimit", "/usr/bin/setpriv", ())
+    iso = isolation.Isolation("/usr/bin/bwrap", "/usr/bin/prlimit", "/usr/bin/setpriv", True, ())
     assert iso.full and iso.message() == ""
 
 
 def test_limits_from_env(monkeypatch):
     monkeypatch.setenv("GRADING_SANDBOX_MEMORY_MB", "512")
     monkeypatch.setenv("GRADING_NOTEBOOK_TIMEOUT", "33")
-    lim = sandbox.SandboxLimits.from_env(cell_timeout=7)
+    lim = SandboxLimits.from_env(cell_timeout=7)
     assert (lim.memory_mb, lim.notebook_timeout, lim.cell_timeout) == (512, 33, 7)
-    assert sandbox.SandboxLimits().memory_mb == 2048
+    assert SandboxLimits().memory_mb == 2048
 
 
 @pytest.mark.slow
 def test_self_test_passes_on_this_machine():
-    assert sandbox.self_test() == ""
+    assert self_test() == ""
 
 
 def test_broken_sandbox_stops_the_run(monkeypatch):
-    monkeypatch.setattr(sandbox, "self_test", lambda: "kernel chết ngay khi khởi động")
-    with pytest.raises(sandbox.SandboxBroken, match="Dừng chấm để không cho mọi bài 0 điểm"):
-        sandbox.ensure_working()
+    from grading.sandbox import selftest
+
+    monkeypatch.setattr(selftest, "self_test", lambda: "hộp cát chết ngay khi khởi động")
+    with pytest.raises(SandboxBroken, match="Dừng chấm để không ghi điểm sai"):
+        ensure_working()
