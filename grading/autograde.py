@@ -134,16 +134,28 @@ def workdir_files(cfg: GradingConfig, student: str, assignment: str, limits: San
     return sorted((str(src), rel) for rel, src in files.items())[: limits.max_extra_files + 50]
 
 
-def withheld(cfg: GradingConfig, assignment: str, notebook: str) -> list[str]:
-    """Hàm tham chiếu bị ẩn trong hộp cát: metadata `grading.withheld` của notebook GỐC."""
+def source_facts(cfg: GradingConfig, assignment: str, notebook: str):
+    """Từ notebook GỐC của giảng viên: (hàm tham chiếu bị ẩn — metadata `grading.withheld`,
+    mã các ô khoá không phải ô kiểm thử — ô chuẩn bị, ô dữ liệu — theo thứ tự)."""
     import nbformat
 
     path = cfg.workspace / "source" / assignment / f"{notebook}.ipynb"
     try:
         nb = nbformat.read(str(path), as_version=4)
     except (OSError, ValueError):
-        return []
-    return [str(x) for x in nb.metadata.get("grading", {}).get("withheld", [])]
+        return [], None
+    withheld = [str(x) for x in nb.metadata.get("grading", {}).get("withheld", [])]
+    locked = []
+    for c in nb.cells:
+        m = c.get("metadata", {}).get("nbgrader", {})
+        if (
+            c.cell_type == "code"
+            and m.get("locked")
+            and not m.get("grade")
+            and not m.get("solution")
+        ):
+            locked.append(c.source)
+    return withheld, tuple(locked)
 
 
 # ---------------------------------------------------------------------------
@@ -323,12 +335,14 @@ def grade_pairs(
             if nb is None:
                 unreadable[(student, assignment, sub_path.stem)] = why
                 continue
+            withheld, trusted_cells = source_facts(cfg, assignment, sub_path.stem)
             jobs[(student, assignment, sub_path.stem)] = Job(
                 nbformat.writes(nb),
                 tuple(workdir_files(cfg, student, assignment, limits)),
                 limits,
-                tuple(withheld(cfg, assignment, sub_path.stem)),
+                tuple(withheld),
                 str(lib_root),
+                trusted_cells,
             )
     executor, futures = None, {}
     if cluster:

@@ -20,6 +20,7 @@ class Job:
     limits: SandboxLimits
     withheld: tuple[str, ...]
     lib_root: str | None = None  # None: thư mục tạm của máy chạy việc
+    trusted_cells: tuple[str, ...] | None = None  # ô khoá (không kiểm thử) của notebook GỐC
 
 
 def embed_files(job: Job) -> Job:
@@ -55,6 +56,7 @@ def run_job(job: Job) -> tuple[str, list[str]]:
             job.limits,
             slot=pool.slot(),
             references=rules.reference_tokens(job.withheld),
+            trusted_cells=job.trusted_cells,
         )
         nb, flags = judge.run(nb)
     return nbformat.writes(nb), flags

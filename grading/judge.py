@@ -165,15 +165,8 @@ class Rules:
         # Đáp án tham chiếu thường được tính SAU lời gọi, trên chính các mảng đầu vào: một hàm ghi
         # đè lên đầu vào (ví dụ `z[...] = 0; return z`) sẽ "khớp" đáp án. Mảng đầu vào bị sửa tại
         # chỗ được khôi phục và kiểm thử chưa đạt.
-        before = [
-            (i, a, a.copy())
-            for i, a in [*enumerate(args), *kwargs.items()]
-            if isinstance(a, np.ndarray) and a.dtype != object
-        ]
         result = fn(*args, **kwargs)
-        changed = [str(i) for i, a, old in before if not np.array_equal(a, old, equal_nan=True)]
-        for _i, a, old in before:
-            np.copyto(a, old)
+        changed = list(fn._session.last_mutated)  # Session đã khôi phục các mảng này
         if changed:
             _fail(
                 name,
@@ -259,8 +252,9 @@ def _trusted_namespace() -> dict:
 class Judge:
     """Chấm một notebook đã làm sạch. Dùng: `nb, flags = Judge(...).run(nb)`."""
 
-    def __init__(self, lib, files, limits, slot=0, references=None):
+    def __init__(self, lib, files, limits, slot=0, references=None, trusted_cells=None):
         self.lib, self.files, self.limits, self.slot = lib, files, limits, slot
+        self.trusted_cells = None if trusted_cells is None else list(trusted_cells)
         self.references = references or {}
         self.flags: list[str] = []
         self.restarts = 0
@@ -402,13 +396,19 @@ class Judge:
             for i in code_cells:
                 if is_trusted(nb.cells[i]):
                     self.trusted_names |= _stored_names(nb.cells[i].source)
+            # Ô chuẩn bị/ô dữ liệu lấy từ notebook GỐC của giảng viên khi có: bài nộp xoá, dời hay
+            # sửa chúng thì đầu vào của kiểm thử vẫn là dữ liệu của giảng viên.
+            for k, src in enumerate(self.trusted_cells or ()):
+                self.trusted_names |= _stored_names(src)
+                self._run_trusted(-1, src, f"<ô gốc {k + 1}>")
             for i in code_cells:
                 cell = nb.cells[i]
                 if not is_trusted(cell):
                     continue
                 gid = _meta(cell).get("grade_id") or f"o_{i + 1}"
                 if not is_test(cell):
-                    _, err = self._run_trusted(i, cell.source, f"<ô {gid}>")
+                    if self.trusted_cells is None:
+                        _, err = self._run_trusted(i, cell.source, f"<ô {gid}>")
                     continue
                 public, _hidden = split_hidden(cell.source)
                 v = verdicts[i] = Verdict(gid)

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+import numpy as np
+
 from grading import channel
 from grading.sandbox import isolation
 
@@ -83,7 +85,10 @@ class Session:
         self.mounted = False
         self.deadline = time.monotonic() + limits.notebook_timeout
         self._callbacks: dict[int, object] = {}
-        self._active: list = []  # (args, kwargs) của các lời gọi đang chạy trong hộp cát
+        self._active: list = []
+        self.last_mutated: list[
+            str
+        ] = []  # đối số mảng mà lời gọi vừa rồi đã sửa tại chỗ  # (args, kwargs) của các lời gọi đang chạy trong hộp cát
         self._buf = b""
 
     # ---- vòng đời ----------------------------------------------------------------------
@@ -351,13 +356,27 @@ class Session:
             "args": [self.encode(a) for a in args],
             "kwargs": {str(k): self.encode(v) for k, v in kwargs.items()},
         }
+        # Lời gọi từ kiểm thử (không lồng trong callback): mảng numpy của bộ chấm KHÔNG bao giờ bị
+        # bài làm sửa tại chỗ (nếu không, đáp án tham chiếu tính sau đó trên chính mảng ấy sẽ bị
+        # đầu độc). Thay đổi được khôi phục và ghi lại trong `last_mutated`.
+        top = not self._active
+        slots = [*enumerate(args), *kwargs.items()]
+        before = (
+            [(str(k), a, a.copy()) for k, a in slots if isinstance(a, np.ndarray)] if top else []
+        )
         self._active.append((args, kwargs))
         try:
             reply = self._request(msg)
+            value = self._value(reply, None)
+            _sync_back(args, kwargs, reply.get("changed"), self)
         finally:
             self._active.pop()
-        value = self._value(reply, None)
-        _sync_back(args, kwargs, reply.get("changed"), self)
+            if top:
+                self.last_mutated = []
+                for key, a, old in before:
+                    if not np.array_equal(a, old, equal_nan=True):
+                        self.last_mutated.append(key)
+                        np.copyto(a, old)
         return value
 
     def _check_generation(self, obj: RemoteObject) -> None:
