@@ -1,4 +1,4 @@
-"""Mô hình chuỗi: lấy mẫu theo nhiệt độ, độ hỗn loạn (perplexity), tìm kiếm chùm, BLEU, trọng số chú ý.
+"""Mô hình chuỗi: lấy mẫu theo nhiệt độ, độ hỗn tạp (perplexity), tìm kiếm chùm, BLEU, trọng số chú ý.
 
 - ``softmax_temperature(logits, T)``: softmax(logits / T) — T < 1 làm phân phối "nhọn" hơn, T > 1 làm
   phẳng hơn; ``sample(probs, rng)`` lấy một chỉ số theo phân phối đó.
@@ -50,7 +50,7 @@ def sample(probs, rng=None):
 
 
 def perplexity(probs, y):
-    """Độ hỗn loạn của một chuỗi: probs (|V|, T) là ŷ⟨t⟩ ở từng bước, y (T,) là chỉ số đúng.
+    """Độ hỗn tạp của một chuỗi: probs (|V|, T) là ŷ⟨t⟩ ở từng bước, y (T,) là chỉ số đúng.
 
     PP = exp(−(1/T) Σ_t log ŷ⟨t⟩[y⟨t⟩]) — bằng |V| với mô hình đoán đều, bằng 1 khi đoán chắc chắn đúng.
     """

@@ -5,7 +5,7 @@ nhận mảng numpy hoặc tensor torch.
 
 - ``triplet_loss(fA, fP, fN, alpha)``: ℓ = max(d(A, P) − d(A, N) + α, 0), d là bình phương khoảng cách
   Euclid giữa hai vector nhúng (cột là mẫu, trung bình trên các mẫu); trả về (ℓ, (dA, dP, dN)).
-- ``gram_matrix(a)``: ma trận phong cách G_kk' = Σ_ij a_kij a_k'ij của kích hoạt a (n_C, n_H, n_W).
+- ``gram_matrix(a)``: ma trận Gram G_kk' = Σ_ij a_kij a_k'ij của kích hoạt a (n_C, n_H, n_W).
 - ``content_cost``, ``style_cost``: J_content = ½‖a(C) − a(G)‖², J_style = ‖G(S) − G(G)‖²_F / (2 n_H n_W n_C)²;
   cả hai trả về (J, dJ/da(G)).
 - ``residual_forward`` / ``residual_backward``: khối phần dư hai tầng a[l+2] = g(a[l] + z[l+2]).
