@@ -11,11 +11,11 @@ export MKL_NUM_THREADS ?= 1
 PYTEST_WORKERS ?= 2
 # Gói hệ thống mà kiểm thử cần: từ điển chính tả tiếng Việt, trình duyệt cho kiểm thử giao diện,
 # bubblewrap cho hộp cát khi chấm bài.
-SYS_PACKAGES := hunspell hunspell-vi chromium bubblewrap
+SYS_PACKAGES := hunspell hunspell-vi chromium bubblewrap fonts-dejavu-core
 NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
 PORT ?= 8866
 
-.PHONY: help setup lab test test-browser bench-grading lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
+.PHONY: help setup lab fonts test test-browser bench-grading lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
 
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
@@ -35,15 +35,38 @@ $(STAMP): pyproject.toml
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# Bản làm việc của học viên: bản sao bài giảng và bài tập (git bỏ qua), để cập nhật khoá học
+# (`git pull`) không bao giờ đụng vào bài làm và notebook trong repo không bị ghi output.
+WORK ?= my-work
+# Giao diện nbgrader chỉ dành cho giảng viên: tắt trong môi trường của học viên (học viên tự kiểm tra
+# bằng `make validate`, thông báo tiếng Việt). `make lab ROLE=giang-vien` bật lại.
+INSTRUCTOR_PLUGINS := @jupyter/nbgrader:create-assignment @jupyter/nbgrader:formgrader \
+  @jupyter/nbgrader:course-list @jupyter/nbgrader:validate-assignment @jupyter/nbgrader:menu
+ROLE ?= hoc-vien
+COMMA := ,
+LAB_LOCALE := $(if $(filter vi%,$(LANG)),"@jupyterlab/translation-extension:plugin": {"locale": "vi_VN"}$(COMMA),)
 
 # `make lab LANG=vi`: giao diện JupyterLab tiếng Việt (gói jupyterlab-language-pack-vi-vn).
-lab: setup
-	@if [ "$(filter vi%,$(LANG))" != "" ]; then \
-	  $(BIN)/python -m pip install -q jupyterlab-language-pack-vi-vn && \
-	  mkdir -p $(dir $(LAB_OVERRIDES)) && \
-	  echo '{"@jupyterlab/translation-extension:plugin": {"locale": "vi_VN"}}' > $(LAB_OVERRIDES); \
-	else rm -f $(LAB_OVERRIDES); fi
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" lectures/README.md
+lab: setup fonts
+	@if [ "$(filter vi%,$(LANG))" != "" ]; then $(BIN)/python -m pip install -q jupyterlab-language-pack-vi-vn; fi
+	@mkdir -p $(WORK) && cp -rn lectures exercises $(WORK)/
+	@mkdir -p $(dir $(LAB_OVERRIDES))
+	@printf '%s\n' '{$(LAB_LOCALE)' \
+	  '"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}},' \
+	  '"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false},' \
+	  '"@jupyterlab/apputils-extension:themes": {"overrides": {"code-font-family": "'"'"'DejaVu Sans Mono'"'"', '"'"'Noto Sans Mono'"'"', monospace"}}}' \
+	  > $(LAB_OVERRIDES)
+	@for p in $(INSTRUCTOR_PLUGINS); do \
+	  $(BIN)/jupyter labextension $(if $(filter giang-vien,$(ROLE)),enable,disable) --level=sys_prefix $$p >/dev/null 2>&1 || true; \
+	done
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)/$(WORK)" lectures/README.md
+
+# Phông chữ đơn cách có đủ dấu tiếng Việt cho ô mã và output (DejaVu Sans Mono).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi "DejaVu Sans Mono"; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	  else echo "Thiếu phông DejaVu Sans Mono (dấu tiếng Việt trong ô mã): sudo apt-get install fonts-dejavu-core"; fi; \
+	fi
 
 sysdeps:
 	@missing=""; for p in $(SYS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

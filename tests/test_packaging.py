@@ -47,3 +47,29 @@ def test_readme_shows_the_two_commands_first():
     assert "make lab" in first and len(first) < 1500
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_make_lab_student_settings(tmp_path):
+    """`make lab`: trang đầu hiển thị Markdown đã dựng, không có bảng tin, phông mã có dấu tiếng
+    Việt, giao diện nbgrader của giảng viên bị tắt, học viên làm trong bản sao `my-work/`."""
+    import json
+    import subprocess
+
+    dry = subprocess.run(
+        ["make", "-n", "lab", "LANG=vi_VN.UTF-8"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    cmd = dry[dry.index("printf") : dry.index("overrides.json", dry.index("printf"))]
+    cmd = cmd.rsplit(">", 1)[0] + f"> {tmp_path / 'o.json'}"
+    subprocess.run(["bash", "-c", cmd], check=True)
+    settings = json.loads((tmp_path / "o.json").read_text(encoding="utf-8"))
+    assert settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"] == {
+        "markdown": "Markdown Preview"
+    }
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    font = settings["@jupyterlab/apputils-extension:themes"]["overrides"]["code-font-family"]
+    assert "DejaVu Sans Mono" in font
+    assert settings["@jupyterlab/translation-extension:plugin"]["locale"] == "vi_VN"
+    assert "labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment" in dry
+    assert '--ServerApp.root_dir="' in dry and '/my-work"' in dry
+    assert "cp -rn lectures exercises my-work/" in dry
+    assert "my-work/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
