@@ -69,7 +69,8 @@ def test_make_lab_student_settings(tmp_path):
     font = settings["@jupyterlab/apputils-extension:themes"]["overrides"]["code-font-family"]
     assert "DejaVu Sans Mono" in font
     assert settings["@jupyterlab/translation-extension:plugin"]["locale"] == "vi_VN"
-    assert "labextension disable --level=sys_prefix @jupyter/nbgrader:create-assignment" in dry
+    assert "labextension disable --level=sys_prefix $p" in dry
+    assert "@jupyter/nbgrader:create-assignment" in dry and "@jupyter/nbgrader:formgrader" in dry
     assert '--ServerApp.root_dir="' in dry and '/my-work"' in dry
     assert "cp -rn lectures exercises my-work/" in dry
     assert "my-work/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
