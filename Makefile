@@ -25,7 +25,15 @@ help:
 	@echo "make validate NB=exercises/<bài>/<bài>.ipynb — sinh viên tự kiểm tra bài làm"
 	@echo "make grade-build | grade-check | grade-autograde DIR=... | grade-feedback | grade-export CSV=..."
 
-setup: $(STAMP)
+# Proxy của JupyterHub (gói npm configurable-http-proxy): docs/jupyterhub.md, tests/test_hub.py.
+CHP := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+
+setup: $(STAMP) $(CHP)
+
+$(CHP): | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --prefix $(VENV)/node --no-audit --no-fund configurable-http-proxy@5 >/dev/null; \
+	else echo "Thiếu npm: chưa cài proxy của JupyterHub (sudo apt-get install npm)"; fi
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
