@@ -123,7 +123,8 @@ class MLP:
         )
         for l in range(self.L - 1, 0, -1):
             c_dense, c_bn, c_act, c_drop = caches[l - 1]
-            dA = layers.dropout_backward(dA, c_drop)
+            if c_drop is not None:  # không có dropout (keep_prob = 1 hoặc chế độ kiểm tra)
+                dA = layers.dropout_backward(dA, c_drop)
             dZ = layers.activation_backward(dA, c_act)
             if self.batchnorm:
                 dZ, grads[f"gamma{l}"], grads[f"beta{l}"] = layers.batchnorm_backward(dZ, c_bn)
