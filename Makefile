@@ -101,6 +101,7 @@ test: setup sysdeps lint
 bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_demos.py
+	$(BIN)/python bench/bench_playground.py
 	$(BIN)/python bench/bench_grading.py
 
 bench-grading: setup sysdeps
@@ -108,7 +109,7 @@ bench-grading: setup sysdeps
 
 # Chỉ các kiểm thử trên trình duyệt thật (JupyterLab/Voilà + chromium); ảnh chụp lỗi trong test-artifacts/.
 test-browser: setup sysdeps
-	$(BIN)/python -m pytest -m browser tests/test_browser.py -q
+	$(BIN)/python -m pytest -m browser tests/test_browser.py tests/test_browser_playground.py -q
 
 demo: setup
 	$(BIN)/voila --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 "$(NB)"

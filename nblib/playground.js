@@ -57,9 +57,14 @@ function el(tag, attrs = {}, children = []) {
   return e;
 }
 
+const LUT32 = new Uint32Array(LUT.buffer);
+const IMAGES = new Map(); // một ImageData cho mỗi cỡ lưới, dùng lại ở mọi khung hình
+
 function paintImage(ctx, u8, n) {
-  const img = ctx.createImageData(n, n);
-  for (let i = 0; i < n * n; i++) img.data.set(LUT.subarray(u8[i] * 4, u8[i] * 4 + 4), i * 4);
+  let img = IMAGES.get(n);
+  if (!img) { img = ctx.createImageData(n, n); IMAGES.set(n, img); }
+  const d32 = new Uint32Array(img.data.buffer);
+  for (let i = 0; i < n * n; i++) d32[i] = LUT32[u8[i]];
   ctx.putImageData(img, 0, 0);
 }
 
@@ -267,26 +272,36 @@ function render({ model, el: root }) {
     ctx.drawImage(small, x, y, w, h);
   }
 
+  const pointsLayer = document.createElement("canvas");
+  let pointsReady = false;
+
+  function drawPoints() {
+    // các điểm dữ liệu chỉ đổi khi đặt lại: vẽ một lần lên một lớp riêng, mỗi khung chỉ chép lớp đó
+    const W = out.width;
+    pointsLayer.width = pointsLayer.height = W;
+    const ctx = pointsLayer.getContext("2d");
+    const s = W / (2 * view.radius);
+    const m = view.labels.length;
+    for (let i = 0; i < m; i++) {
+      const lab = view.labels[i];
+      ctx.beginPath();
+      ctx.arc((view.points[i] + view.radius) * s, (view.radius - view.points[m + i]) * s, 3, 0, 2 * Math.PI);
+      ctx.fillStyle = lab % 2 === 1 ? "#0877bd" : "#f59322";
+      ctx.fill();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = lab >= 2 ? "#000" : "#fff"; // viền đen: tập kiểm tra
+      ctx.stroke();
+    }
+    pointsReady = true;
+  }
+
   function drawOutput(f) {
     const ctx = out.getContext("2d");
     const W = out.width;
     drawHeat(ctx, f.out, f.grid, 0, 0, W, W);
     if (!view.points) return;
-    const s = W / (2 * view.radius);
-    for (let i = 0; i < view.labels.length; i++) {
-      const lab = view.labels[i];
-      const test = lab >= 2;
-      const c = (lab % 2) === 1 ? "#0877bd" : "#f59322";
-      const x = (view.points[i] + view.radius) * s;
-      const y = (view.radius - view.points[view.labels.length + i]) * s;
-      ctx.beginPath();
-      ctx.arc(x, y, 3, 0, 2 * Math.PI);
-      ctx.fillStyle = c;
-      ctx.fill();
-      ctx.lineWidth = 1;
-      ctx.strokeStyle = test ? "#000" : "#fff";
-      ctx.stroke();
-    }
+    if (!pointsReady) drawPoints();
+    ctx.drawImage(pointsLayer, 0, 0);
   }
 
   function drawNetwork(f) {
@@ -409,6 +424,7 @@ function render({ model, el: root }) {
   }
 
   function draw() {
+    const t0 = performance.now();
     view.scheduled = false;
     const f = view.frame;
     if (!f) return;
@@ -437,6 +453,7 @@ function render({ model, el: root }) {
     }
     box.dataset.step = String(f.step);
     box.dataset.frames = String(view.frames);
+    view.drawMs = (view.drawMs || 0) + performance.now() - t0;
   }
 
   model.on("msg:custom", (msg, buffers) => {
@@ -448,6 +465,7 @@ function render({ model, el: root }) {
       view.hist = { step: [], train: [], test: [] };
       view.lastHistStep = -1;
       featureImgs = {};
+      pointsReady = false;
       return;
     }
     if (msg.type !== "frame") return;

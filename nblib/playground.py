@@ -572,8 +572,9 @@ class Playground(anywidget.AnyWidget):
             return
         apply_hyperparameters(self.run, cfg)
         self.state = encode_state(cfg)
-        if not self.playing:
-            self._send_frame()
+        if self.playing:  # đang chạy: một bước với giá trị mới rồi gửi ngay khung hình phản ánh nó
+            self._train(1)
+        self._send_frame()
 
     # ----- huấn luyện -----
     def reset(self):
@@ -666,7 +667,7 @@ class Playground(anywidget.AnyWidget):
         elif not change["new"]:
             self._send_frame()
 
-    async def _loop(self, fps=30.0):
+    async def _loop(self, fps=40.0):
         period = 1.0 / fps
         try:
             while self.playing:
@@ -674,7 +675,7 @@ class Playground(anywidget.AnyWidget):
                 self._train(self.steps_per_frame, budget=0.6 * period)
                 now = time.perf_counter()
                 # Trình duyệt báo đã vẽ xong khung trước ("ack"): không dồn khung khi trình duyệt chậm.
-                if self._in_flight < 2 or now - self._last_ack > 1.0:
+                if self._in_flight < 3 or now - self._last_ack > 1.0:
                     self._send_frame()
                 await asyncio.sleep(max(0.002, period - (time.perf_counter() - t0)))
         finally:
@@ -688,7 +689,7 @@ class Playground(anywidget.AnyWidget):
     def _on_custom(self, _widget, content, _buffers):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ack":
-            self._in_flight = max(0, self._in_flight - 1)
+            self._in_flight = max(0, self._in_flight - int(content.get("n", 1)))
             self._last_ack = time.perf_counter()
         elif kind == "step":
             self.playing = False
