@@ -301,3 +301,22 @@ def test_grading_package_has_no_import_cycle():
     for mod in graph:
         visit(mod, [mod])
     assert "grading.judge" in graph and "grading.sandbox.session" in graph["grading.judge"]
+
+
+@pytest.mark.slow
+def test_sandbox_works_with_symlinked_venv_under_tmp(tmp_path):
+    """`.venv` là symlink, và nằm dưới /tmp (như một bản clone của CI): hộp cát vẫn chạy được."""
+    import subprocess
+    import sys
+
+    link = tmp_path / "venv-link"
+    link.symlink_to(sys.prefix, target_is_directory=True)
+    code = "from grading.sandbox.selftest import self_test; print(repr(self_test()))"
+    res = subprocess.run(
+        [str(link / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+    assert res.stdout.strip() == "''", res.stdout + res.stderr

@@ -161,7 +161,13 @@ def command(root: pathlib.Path, lib: pathlib.Path, uid: int | None, limits) -> l
             elif os.path.isdir(d):
                 argv += ["--ro-bind", d, d]
         argv += ["--proc", "/proc", "--dev", "/dev"]
-        made: set[str] = set()
+        argv += ["--ro-bind", str(lib), LIB]
+        argv += ["--bind", str(root / "home"), HOME]
+        argv += ["--bind", str(root / "tmp"), "/tmp"]
+        argv += ["--bind", str(root / "shm"), "/dev/shm"]
+        # Môi trường Python gắn SAU /tmp: một repo (và `.venv`) nằm dưới /tmp vẫn thấy được bên
+        # trong, gắn chỉ đọc đè lên tmpfs riêng.
+        made: set[str] = {"/tmp", "/dev", "/dev/shm", HOME}
         for src, dst in _python_binds():
             for anc in reversed(pathlib.Path(dst).parents):
                 a = str(anc)
@@ -169,10 +175,6 @@ def command(root: pathlib.Path, lib: pathlib.Path, uid: int | None, limits) -> l
                     made.add(a)
                     argv += ["--perms", "0755", "--dir", a]
             argv += ["--ro-bind", src, dst]
-        argv += ["--ro-bind", str(lib), LIB]
-        argv += ["--bind", str(root / "home"), HOME]
-        argv += ["--bind", str(root / "tmp"), "/tmp"]
-        argv += ["--bind", str(root / "shm"), "/dev/shm"]
         argv += ["--chdir", HOME]
     if iso.prlimit:
         argv += [
