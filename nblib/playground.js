@@ -432,10 +432,8 @@ function render({ model, el: root }) {
     view.acked = view.received;
     if (acked > 0) model.send({ type: "ack", n: acked });
     drawOutput(f);
-    if (!model.get("compact")) {
-      drawNetwork(f);
-      drawStats(f);
-    }
+    if (!model.get("compact")) drawNetwork(f);
+    drawStats(f);
     drawChart();
     counter.textContent = `Epoch ${f.epoch} · bước ${f.step}`;
     readout.textContent =

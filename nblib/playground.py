@@ -745,11 +745,12 @@ class Playground(anywidget.AnyWidget):
         self._in_flight += 1
 
 
-def side_by_side(playgrounds):
-    """Đặt nhiều sân chơi (chế độ gọn) cạnh nhau, với một nút chạy/dừng tất cả cùng lúc."""
+def side_by_side(playgrounds, columns=2):
+    """Đặt nhiều sân chơi cạnh nhau (``columns`` cột), với nút chạy/dừng và đặt lại tất cả cùng lúc."""
     import ipywidgets as W
 
-    button = W.ToggleButton(value=False, description="▶ Chạy tất cả", icon="")
+    playgrounds = list(playgrounds)
+    button = W.ToggleButton(value=False, description="▶ Chạy tất cả")
 
     def toggle(change):
         for pg in playgrounds:
@@ -757,12 +758,19 @@ def side_by_side(playgrounds):
                 pg.play()
             else:
                 pg.pause()
-        button.description = "⏸ Dừng tất cả" if change["new"] else "▶ Chạy tất cả"
+        button.description = "‖ Dừng tất cả" if change["new"] else "▶ Chạy tất cả"
 
     button.observe(toggle, names="value")
     reset = W.Button(description="⟲ Đặt lại tất cả")
-    reset.on_click(lambda _b: [pg.reset() for pg in playgrounds])
+
+    def reset_all(_button):
+        button.value = False
+        for pg in playgrounds:
+            pg.reset()
+
+    reset.on_click(reset_all)
     grid = W.GridBox(
-        list(playgrounds), layout=W.Layout(grid_template_columns="repeat(2, max-content)")
+        playgrounds,
+        layout=W.Layout(grid_template_columns=f"repeat({int(columns)}, max-content)", gap="8px"),
     )
     return W.VBox([W.HBox([button, reset]), grid])
