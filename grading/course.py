@@ -63,10 +63,33 @@ def build(cfg: GradingConfig, api, assignments=None, update_exercises=True, echo
     return names
 
 
+def use_course_exchange(api) -> None:
+    """Các bước qua exchange dùng lớp của `grading.exchange` (quyền chặt hơn nbgrader gốc)."""
+    from grading import exchange
+
+    api.exchange = exchange.factory(api)
+
+
+def _untraversable_parents(path: pathlib.Path) -> list[pathlib.Path]:
+    """Các thư mục cha mà tài khoản khác không đi qua được (thiếu quyền o+x)."""
+    return [p for p in path.parents if p.is_dir() and not os.stat(p).st_mode & 0o001]
+
+
 def release(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
-    """Phát hành bài tập qua exchange của nbgrader (sinh lại từ solutions/ trước)."""
+    """Phát hành bài tập qua exchange của nbgrader (sinh lại từ solutions/ trước).
+
+    Gốc exchange có bit setgid (nhóm giảng viên, xem docs/jupyterhub.md) thì giữ nguyên quyền của
+    nó; không thì gốc được tạo nếu cần và đặt 1777 (ai cũng ghi được, không ai xoá được của người khác).
+    """
     cfg.exchange.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.exchange, 0o777)
+    use_course_exchange(api)
+    blocked = _untraversable_parents(cfg.exchange)
+    if blocked:
+        echo(
+            f"⚠️  Học viên dùng tài khoản khác sẽ không tới được exchange {cfg.exchange}: "
+            f"{blocked[0]} thiếu quyền o+x. Đặt exchange ở nơi mọi người đi qua được, ví dụ "
+            "--exchange /srv/nbgrader/exchange (xem docs/jupyterhub.md)."
+        )
     for a in list(assignments or cfg.assignments()):
         generate(cfg, api, a)
         res = call(api.release_assignment, a)
@@ -86,10 +109,14 @@ def collect(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
     names = list(assignments or released(cfg))
     if not names:
         echo("Chưa có bài tập nào được phát hành: không có gì để thu.")
+    use_course_exchange(api)
     for a in names:
         res = call(api.collect, a)
         if not res.get("success"):
             raise RuntimeError(f"Không thu được bài {a}:\n{res.get('error', '')}")
+        for line in res.get("log", "").splitlines():
+            if "Bỏ bài nộp" in line:
+                echo("⚠️  " + line.split("] ", 1)[-1])
         n = len(list((cfg.workspace / "submitted").glob(f"*/{a}")))
         echo(f"✅ {a}: {n} bài nộp đã thu")
 
@@ -113,6 +140,7 @@ def feedback(cfg: GradingConfig, api, assignments=None, echo=print) -> list[path
 def release_feedback(cfg: GradingConfig, api, assignments=None, echo=print) -> None:
     """Gửi phản hồi HTML qua exchange (mỗi học viên chỉ lấy được phản hồi của mình)."""
     sent = 0
+    use_course_exchange(api)
     for a in list(assignments or cfg.assignments()):
         if not any((cfg.workspace / "feedback").glob(f"*/{a}")):
             if assignments:
