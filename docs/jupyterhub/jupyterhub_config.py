@@ -66,8 +66,18 @@ def _is_instructor(name: str) -> bool:
 
 def _config_path(spawner) -> str:
     # Học viên: thêm thư mục hoc-vien/ (tắt giao diện nbgrader của giảng viên) trước chung/.
-    dirs = [HERE / "chung"] if _is_instructor(spawner.user.name) else [HERE / "hoc-vien", HERE / "chung"]
+    dirs = [HERE / "chung"]
+    if not _is_instructor(spawner.user.name):
+        dirs.insert(0, HERE / "hoc-vien")
     return os.pathsep.join(str(d) for d in dirs)
+
+
+def _student_workspace(spawner) -> str:
+    # Học viên: tệp tạm của `python -m grading validate` trong HOME. Giảng viên: để trống (giữ
+    # workspace của grading.toml).
+    if _is_instructor(spawner.user.name):
+        return ""
+    return f"{_home(spawner)}/.grading-workspace"
 
 
 c.Spawner.environment = {
@@ -80,7 +90,7 @@ c.Spawner.environment = {
     # tạm của nó trong HOME của người dùng, không trong repo
     "GRADING_EXCHANGE": EXCHANGE,
     "GRADING_COURSE_ID": COURSE_ID,
-    "GRADING_WORKSPACE": lambda spawner: f"{_home(spawner)}/.grading-workspace",
+    "GRADING_WORKSPACE": _student_workspace,
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
