@@ -205,6 +205,8 @@ class Quiz:
             self._out.clear_output()
             with self._out:
                 display(fig)
+            if self._out not in self._widget.children:  # chỉ thêm vùng hình khi đã có hình
+                self._widget.children = (*self._widget.children, self._out)
 
     # --- giao diện ----------------------------------------------------------------------------
     def widget(self):
@@ -223,8 +225,6 @@ class Quiz:
             self._feedback = W.HTMLMath("")
             self._out = W.Output()
             parts = [title, self._input, W.HBox([button]), self._feedback]
-            if self.plot is not None:
-                parts.append(self._out)
             self._widget = W.VBox(parts, layout=W.Layout(border="1px solid #d0d7de", padding="6px"))
         return self._widget
 
