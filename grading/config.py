@@ -107,6 +107,11 @@ from grading.nbgrader_hooks import HideHiddenTests
 
 c = get_config()  # noqa: F821
 
+# Exchange nhiều tài khoản, chặt quyền (grading/exchange.py): cả lệnh nbgrader gốc cũng dùng.
+from grading.exchange import configure as _use_course_exchange  # noqa: E402
+
+_use_course_exchange(c)
+
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = {db_url!r}
