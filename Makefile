@@ -100,6 +100,7 @@ test: setup sysdeps lint
 
 bench: setup
 	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_lectures.py
 	$(BIN)/python bench/bench_demos.py
 	$(BIN)/python bench/bench_playground.py
 	$(BIN)/python bench/bench_grading.py
