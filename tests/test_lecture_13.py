@@ -51,7 +51,6 @@ __test_results__.update(
     sai_lech_sg=[float(sai_lech_softmax), float(sai_lech_am), float(sai_lech_glove)],
     ls_sm=[float(ls_sm[0]), float(ls_sm[-50:].mean())],
     ls_am=[float(ls_am[0]), float(ls_am[-50:].mean())],
-    thoi_gian_30000=list(thoi_gian[30000]),
     cos_meo=[s_meo_cho, s_meo_cam],
     cos_gioi=[cos_nam_nam, cos_nam_nu],
     dung_theo_seed=[dung_theo_seed[s] for s in (0, 1, 2)],
@@ -163,8 +162,6 @@ def test_skipgram_losses_start_at_chance_and_decrease(executed):
     assert r["ls_am"][0] == pytest.approx(6 * math.log(2), abs=0.02)
     assert r["ls_sm"][1] < 0.6 * r["ls_sm"][0]
     assert r["ls_am"][1] < 0.4 * r["ls_am"][0]
-    t_softmax, t_am = r["thoi_gian_30000"]
-    assert t_softmax > 10 * t_am
     assert r["ls_gl"][1] < 0.01 * r["ls_gl"][0]
 
 
