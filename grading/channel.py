@@ -106,6 +106,8 @@ def encode(value, reference=None, _depth: int = 0):
     if isinstance(value, complex):
         return {"__c__": [_float(value.real), _float(value.imag)]}
     if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
+        if value.nbytes * 4 // 3 > MAX_MESSAGE_BYTES:  # báo ngay, không mã hoá hàng trăm MB
+            raise ChannelError(f"mảng quá lớn để gửi ({value.nbytes // 2**20} MiB)")
         arr = np.array(value, copy=True, order="C", subok=False)  # giữ shape (), kể cả 0 chiều
         return {
             "__nd__": arr.dtype.name,

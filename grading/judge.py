@@ -259,6 +259,7 @@ class Judge:
         self.flags: list[str] = []
         self.restarts = 0
         self.dead_cells: set[int] = set()
+        self.remote_names: set[str] = set()  # tên trong không gian kiểm thử lấy từ hộp cát
         self.trusted_names: set[str] = set()
 
     # ---- hộp cát ---------------------------------------------------------------------
@@ -288,6 +289,10 @@ class Judge:
         if self.restarts >= MAX_RESTARTS or self.session.deadline_passed():
             return False
         self.restarts += 1
+        # Giá trị/tham chiếu đã hỏi từ lần chạy cũ không còn dùng được: hỏi lại từ hộp cát mới.
+        for name in self.remote_names:
+            getattr(self, "ns", {}).pop(name, None)
+        self.remote_names.clear()
         try:
             self._replay()
             return True
@@ -303,6 +308,7 @@ class Judge:
                 continue
             try:
                 self.ns[name] = self.session.get(name)
+                self.remote_names.add(name)
             except RemoteError:
                 continue
 

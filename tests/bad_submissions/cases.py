@@ -976,7 +976,7 @@ def _(out, ctx):
 
 @case(
     "mang_khong_lo",
-    "relu trả về mảng 128 MB, relu_grad trả về list lồng 100.000 tầng",
+    "relu trả về mảng 128 MB, relu_grad trả về list lồng 5.000 tầng (giới hạn của kênh: 32)",
     _CHEAT_QUIET,
 )
 def _(out, ctx):
@@ -986,7 +986,7 @@ def _(out, ctx):
         "    return np.ones((4096, 4096))\n\n"
         "def relu_grad(z):\n"
         "    _l = []\n"
-        "    for _k in range(100_000):\n"
+        "    for _k in range(5_000):\n"
         "        _l = [_l]\n"
         "    return _l\n",
     )
