@@ -15,7 +15,7 @@ SYS_PACKAGES := hunspell hunspell-vi chromium bubblewrap fonts-dejavu-core
 NB ?= lectures/01_mang_no_ron_lan_truyen_thuan.ipynb
 PORT ?= 8866
 
-.PHONY: help setup lab fonts test test-browser bench-grading lint format sysdeps bench demo clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
+.PHONY: help setup lab fonts test test-browser bench-grading lint format sysdeps bench demo demo-full clean grade-build grade-check grade-release grade-collect grade-autograde grade-feedback grade-export validate
 
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
@@ -110,10 +110,15 @@ bench-grading: setup sysdeps
 
 # Chỉ các kiểm thử trên trình duyệt thật (JupyterLab/Voilà + chromium); ảnh chụp lỗi trong test-artifacts/.
 test-browser: setup sysdeps
-	$(BIN)/python -m pytest -m browser tests/test_browser.py tests/test_browser_playground.py -q
+	$(BIN)/python -m pytest -m browser tests/test_browser.py tests/test_browser_playground.py tests/test_browser_present.py -q
 
-demo: setup
-	$(BIN)/voila --no-browser --port=$(PORT) --Voila.ip=127.0.0.1 "$(NB)"
+# Chế độ giảng viên (docs/presenting.md): chỉ các ô có thẻ "trinh-chieu", ẩn mã, kernel hâm nóng sẵn,
+# chữ to cho máy chiếu, không tải gì ngoài máy. `make demo-full` trình chiếu cả bài như trước.
+demo: setup fonts
+	$(BIN)/python -m nblib.present "$(NB)" --port=$(PORT)
+
+demo-full: setup fonts
+	$(BIN)/python -m nblib.present "$(NB)" --port=$(PORT) --full
 
 # ---- Chấm điểm (giảng viên) và tự kiểm tra (sinh viên); xem docs/instructors.md ----
 DIR ?= nop-bai
@@ -145,4 +150,4 @@ validate: setup
 	$(BIN)/python -m grading validate "$(NB)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .grading-workspace test-artifacts
+	rm -rf $(VENV) .pytest_cache .grading-workspace test-artifacts .trinh-chieu lectures/.trinh-chieu

@@ -194,16 +194,24 @@ def start_lab():
 
 
 def start_voila(notebook):
-    """Voilà phục vụ một notebook trên 127.0.0.1 (giống `make demo NB=...`)."""
+    """Voilà phục vụ cả một notebook trên 127.0.0.1 (giống `make demo-full NB=...`): khuôn trang
+    ``khoa-hoc`` (lab của Voilà, Font Awesome cục bộ thay cho CDN)."""
+    sys.path.insert(0, str(ROOT))
+    from nblib import present
+
+    present.write_templates()
     port = free_port()
     cmd = [
         str(BIN / "voila"),
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
+        f"--template={present.FULL_TEMPLATE}",
         str(notebook),
     ]
-    return Server(cmd, f"http://127.0.0.1:{port}", ready_path="/")
+    env = {**present.voila_env(), "PATH": _env()["PATH"]}
+    env.pop("NBLIB_PRESENT", None)
+    return Server(cmd, f"http://127.0.0.1:{port}", env=env, ready_path="/")
 
 
 def launch_browser(playwright):
@@ -517,3 +525,40 @@ def wait_settled(page, demo_index, timeout=120):
     raise AssertionError(
         f"Demo #{demo_index} chưa ổn định sau {timeout} s (kernel bận hoặc hình còn đổi)."
     )
+
+
+def start_present(notebook, preheat=True):
+    """Chế độ giảng viên (như `make demo NB=...`): bản trình chiếu + khuôn trang trinh-chieu + Voilà.
+
+    Chờ bằng tệp CSS tĩnh của khuôn trang, không mở trang notebook (mở trang sẽ dùng mất kernel đã
+    hâm nóng)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "nblib.present", str(notebook), f"--port={port}"]
+    if not preheat:
+        cmd.append("--no-preheat")
+    return Server(
+        cmd,
+        f"http://127.0.0.1:{port}",
+        ready_path="/voila/templates/trinh-chieu/static/trinh-chieu.css",
+    )
+
+
+def record_requests(page):
+    """Danh sách URL mọi yêu cầu mạng của trang (kể cả yêu cầu hỏng), để kiểm tra không rời máy."""
+    urls = []
+    page.on("request", lambda req: urls.append(req.url))
+    return urls
+
+
+def remote_requests(urls):
+    """Các URL không tới máy cục bộ (127.0.0.1/localhost) và không phải data:/blob:."""
+    import urllib.parse
+
+    bad = []
+    for url in urls:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("data", "blob", "about", "chrome-extension"):
+            continue
+        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            bad.append(url)
+    return bad

@@ -24,13 +24,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 NB_DIR = bu.ARTIFACTS / "playground"
-# Khuôn trang "lab" của chính Voilà (không phải sân chơi) luôn chèn hai tệp CSS Font Awesome từ
-# jsDelivr (voila/templates/lab/index.html.j2). Đây là ngoại lệ duy nhất được chấp nhận, chỉ trong Voilà;
-# mọi yêu cầu khác (JavaScript/CSS của widget…) phải tới máy chủ cục bộ.
-VOILA_TEMPLATE_CDN = (
-    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/all.min.css",
-    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/v4-shims.min.css",
-)
 ROOT_SEL = ".nblib-pg"
 NOTEBOOK_CODE = (
     "from nblib.playground import Playground\n\n"
@@ -215,7 +208,7 @@ def test_playground_in_voila(browser, page, notebook):
             page.goto(server.url + "/", timeout=300_000, wait_until="domcontentloaded")
             page.wait_for_selector(ROOT_SEL, timeout=300_000)
             assert page.locator(".jp-InputArea-editor:visible").count() == 0
-            _exercise(page, "Voilà", allowed_remote=VOILA_TEMPLATE_CDN)
+            _exercise(page, "Voilà")
     finally:
         server.stop()
         bu.cleanup_dir(server.tmpdir)
