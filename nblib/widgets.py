@@ -31,6 +31,7 @@ import warnings
 
 import ipywidgets as W
 import numpy as np
+from matplotlib import transforms as mtransforms
 from matplotlib.figure import Figure
 
 
@@ -236,6 +237,8 @@ class Demo:
         self._output = None if self._widget_canvas else W.Output()
         self.values = {name: w.value for name, w in self.controls.items()}
         self._syncing = False
+        self._freeze = freeze_layout
+        self._ticks = None
         if setup is not None:
             setup(self)
         for w in self.controls.values():
@@ -243,10 +246,70 @@ class Demo:
         self.update()
         if freeze_layout:
             # Bố cục (constrained layout) chiếm khoảng một nửa thời gian vẽ lại: tính một lần với
-            # dữ liệu đầu tiên rồi giữ nguyên, để mỗi lần kéo thanh trượt chỉ vẽ lại dữ liệu.
-            self.fig.draw_without_rendering()
-            self.fig.set_layout_engine("none")
-            _freeze_label_positions(self.fig)
+            # dữ liệu đầu tiên rồi giữ nguyên, để mỗi lần kéo thanh trượt chỉ vẽ lại dữ liệu. Khi nhãn
+            # vạch chia đổi (ví dụ "6×10⁻¹" thay cho "1"), bố cục được tính lại một lần (_relayout).
+            self._relayout()
+
+    # ----- bố cục -----
+    def _tick_texts(self):
+        return [
+            tuple(t.get_text() for t in axis.get_ticklabels(which="both"))
+            for ax in self.fig.axes
+            for axis in (ax.xaxis, ax.yaxis)
+        ]
+
+    def _relayout(self):
+        """Tính lại bố cục (constrained layout) và vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện
+        tại, rồi giữ nguyên cho các lần vẽ sau."""
+        for ax in self.fig.axes:
+            if getattr(ax, "name", "") == "rectilinear" and hasattr(ax, "_autotitlepos"):
+                ax._autotitlepos = True
+                # Trả nhãn trục về cách đặt tự động của matplotlib (toạ độ khung trục × điểm ảnh).
+                ax.xaxis._autolabelpos = True
+                ax.xaxis.label.set_transform(
+                    mtransforms.blended_transform_factory(
+                        ax.transAxes, mtransforms.IdentityTransform()
+                    )
+                )
+                ax.yaxis._autolabelpos = True
+                ax.yaxis.label.set_transform(
+                    mtransforms.blended_transform_factory(
+                        mtransforms.IdentityTransform(), ax.transAxes
+                    )
+                )
+        self.fig.set_layout_engine("constrained")
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
+        _freeze_label_positions(self.fig)
+        self._ticks = self._tick_texts()
+
+    def _layout_is_stale(self):
+        """True nếu nhãn vạch chia đã khác lần tính bố cục trước (cần đặt lại nhãn trục)."""
+        if not self._freeze or self._ticks is None:
+            return False
+        # Cập nhật vị trí và chữ của các vạch chia mà không vẽ (rẻ hơn nhiều so với một lần vẽ).
+        for ax in self.fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                axis._update_ticks()
+        return self._tick_texts() != self._ticks
+
+    def label_overlaps(self):
+        """Các cặp (nhãn trục, nhãn vạch chia) có hộp bao chồng lên nhau trong lần vẽ hiện tại (điểm
+        ảnh của hình). Dùng trong kiểm thử: sau mỗi lần kéo thanh trượt danh sách này phải rỗng."""
+        renderer = self.fig.canvas.get_renderer()
+        out = []
+        for i, ax in enumerate(self.fig.axes):
+            for axis in (ax.xaxis, ax.yaxis):
+                label = axis.label
+                if not label.get_text() or not label.get_visible():
+                    continue
+                lb = label.get_window_extent(renderer)
+                for t in axis.get_ticklabels(which="both"):
+                    if t.get_visible() and t.get_text():
+                        tb = t.get_window_extent(renderer)
+                        if lb.overlaps(tb):
+                            out.append((i, label.get_text(), t.get_text()))
+        return out
 
     # ----- cập nhật -----
     def _on_change(self, _change):
@@ -292,6 +355,12 @@ class Demo:
             self._set_status(f"Lỗi: {exc}", "#b00020")
             return None
         self.last_error = None
+        self.redraws += 1
+        if self._layout_is_stale():
+            self._relayout()
+        # Hình trước, dòng trạng thái sau: ảnh mới được gửi ngay (không chờ trình duyệt xin khung
+        # hình), nên chữ và hình đổi cùng lúc trên trang.
+        self._refresh()
         if message:
             diverged = "phân kỳ" in str(message).lower()
             self._set_status(str(message), "#b00020" if diverged else "#333")
@@ -299,19 +368,28 @@ class Demo:
             self._set_status("Kết quả phân kỳ (NaN hoặc vô cực): hãy giảm tốc độ học.", "#b00020")
         else:
             self._set_status("", "#333")
-        self.redraws += 1
-        self._refresh()
         return result
 
     def _set_status(self, text, color):
         self.message = text  # bản văn bản thuần của dòng trạng thái (để in hoặc kiểm thử)
-        self.status.value = (
-            f"<span style='color:{color}'>{html.escape(text)}</span>" if text else ""
-        )
+        value = f"<span style='color:{color}'>{html.escape(text)}</span>" if text else ""
+        if os.environ.get("NBLIB_DIAGNOSTICS") and self._widget_canvas:
+            # Cho kiểm thử trình duyệt: số cặp nhãn trục/nhãn vạch chia chồng nhau ở lần vẽ này.
+            overlaps = self.label_overlaps()
+            value += (
+                f"<span hidden class='nblib-diag' data-redraws='{self.redraws}' "
+                f"data-overlaps='{len(overlaps)}' "
+                f"data-detail='{html.escape(repr(overlaps), quote=True)}'></span>"
+            )
+        self.status.value = value
 
     def _refresh(self):
         if self._widget_canvas:
-            self.fig.canvas.draw_idle()
+            canvas = self.fig.canvas
+            if getattr(canvas.manager, "web_sockets", None):
+                canvas.draw()  # vẽ và gửi ảnh ngay (draw_idle cần một vòng hỏi-đáp với trình duyệt)
+            else:
+                canvas.draw_idle()
         elif self._output is not None and _in_kernel():
             from IPython.display import clear_output, display
 

@@ -527,7 +527,7 @@ def wait_settled(page, demo_index, timeout=120):
     )
 
 
-def start_present(notebook, preheat=True):
+def start_present(notebook, preheat=True, diagnostics=True):
     """Chế độ giảng viên (như `make demo NB=...`): bản trình chiếu + khuôn trang trinh-chieu + Voilà.
 
     Chờ bằng tệp CSS tĩnh của khuôn trang, không mở trang notebook (mở trang sẽ dùng mất kernel đã
@@ -536,9 +536,13 @@ def start_present(notebook, preheat=True):
     cmd = [sys.executable, "-m", "nblib.present", str(notebook), f"--port={port}"]
     if not preheat:
         cmd.append("--no-preheat")
+    env = _env()
+    if diagnostics:
+        env["NBLIB_DIAGNOSTICS"] = "1"  # nblib.widgets.Demo ghi số nhãn chồng nhau vào trang
     return Server(
         cmd,
         f"http://127.0.0.1:{port}",
+        env=env,
         ready_path="/voila/templates/trinh-chieu/static/trinh-chieu.css",
     )
 

@@ -133,3 +133,33 @@ def test_demo_notebook_keeps_only_needed_cells():
     assert "Demo(" in sources and "Playground(" in sources
     assert "quiz(" not in sources  # tự kiểm tra không chạy trong bản trình chiếu
     assert pathlib.Path(ROOT / ".gitignore").read_text().count(".trinh-chieu/") == 1
+
+
+def test_axis_labels_do_not_overlap_tick_labels_after_slider_moves(browser, present_server):
+    page, _, _ = _open(browser, present_server.url + "/", 1280, 720)
+    try:
+        with bu.screenshot_on_failure(page, "present_06_labels"):
+            demo = page.locator(bu.DEMO_ROOT).first
+            sliders = demo.locator(".widget-slider")
+            labels = [sliders.nth(i).inner_text() for i in range(sliders.count())]
+            s = next(i for i, t in enumerate(labels) if "hệ số" in t.lower())
+            seen = []
+            # Hệ số đi qua nhiều thập phân: nhãn vạch chia của trục log đổi độ rộng ("10⁻¹" → "10⁻⁵").
+            for key, presses in (("ArrowLeft", 10), ("ArrowLeft", 10), ("ArrowRight", 25)):
+                before = bu.wait_settled(page, 0)
+                bu.move_slider(page, 0, s, key=key, presses=presses)
+                bu.wait_canvas_changed(page, 0, before, timeout=120)
+                bu.wait_settled(page, 0)
+                diag = demo.locator(".nblib-diag").first
+                seen.append(
+                    (
+                        int(diag.get_attribute("data-redraws")),
+                        int(diag.get_attribute("data-overlaps")),
+                        diag.get_attribute("data-detail"),
+                    )
+                )
+            redraws = [r for r, _, _ in seen]
+            assert redraws == sorted(redraws) and redraws[-1] > redraws[0], seen
+            assert all(n == 0 for _, n, _ in seen), seen
+    finally:
+        page.close()
