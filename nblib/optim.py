@@ -65,11 +65,10 @@ def adam(w, dw, state=None):
     t = s.get("t", 0) + 1
     m = s["beta1"] * m + (1 - s["beta1"]) * dw
     v = s["beta2"] * v + (1 - s["beta2"]) * dw * dw
+    m_hat = m / (1 - s["beta1"] ** t)
     v_hat = v / (1 - s["beta2"] ** t)
     s.update(m=m, v=v, t=t)
-    # m̂ = m/(1 − β₁ᵗ); hệ số 1/(1 − β₁ᵗ) là một số, gộp vào α để bớt một phép tính trên cả mảng
-    step = s["lr"] / (1 - s["beta1"] ** t)
-    return w - step * m / (xp.sqrt(v_hat) + s["eps"]), s
+    return w - s["lr"] * m_hat / (xp.sqrt(v_hat) + s["eps"]), s
 
 
 OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam}

@@ -269,13 +269,52 @@ def test_model_gradients_numeric_and_autograd(kw):
             assert np.max(np.abs(grads[k])) < 1e-12
             del errors[k]
     assert max(errors.values()) < 1e-7, errors
-    # autograd trên cùng tham số
+    # torch.autograd: dựng lại cùng mạng bằng các phép của torch, lan truyền ngược, so từng gradient
     loss, grads = model.loss_and_grads(X, y)
-    tparams = {k: t(v, True) for k, v in model.params.items()}
+    P = {k: t(v, True) for k, v in model.params.items()}
+    J = _torch_mlp_cost(model, P, t(X), y)
+    J.backward()
+    assert loss == pytest.approx(J.item(), rel=1e-12)
+    assert set(grads) == set(P)
+    for k in P:
+        np.testing.assert_allclose(grads[k], P[k].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+    # cùng mã nblib chạy trên tensor torch cho cùng chi phí và cùng gradient như trên numpy
     model_t = nblib.MLP(dims, init="xavier", seed=2, **kw)
-    model_t.params = tparams
-    loss_t, _ = model_t.loss_and_grads(t(X), torch.tensor(y) if out != "linear" else t(y))
+    model_t.params = {k: t(v) for k, v in model.params.items()}
+    loss_t, grads_t = model_t.loss_and_grads(t(X), torch.tensor(y) if out != "linear" else t(y))
     assert loss_t == pytest.approx(loss, rel=1e-10)
+    for k in grads:
+        np.testing.assert_allclose(grads_t[k].numpy(), grads[k], rtol=1e-9, atol=1e-15, err_msg=k)
+
+
+TORCH_ACT = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+    "elu": torch.nn.functional.elu,
+}
+
+
+def _torch_mlp_cost(model, P, X, y):
+    """Chi phí của ``model`` viết lại bằng torch.nn.functional (không dùng mã của nblib)."""
+    F = torch.nn.functional
+    m = X.shape[1]
+    A = X
+    for l in range(1, model.L):
+        Z = P[f"W{l}"] @ A + P[f"b{l}"]
+        if model.batchnorm:  # thống kê của batch, phương sai lệch (chia m), ε = 1e-5
+            g, b = P[f"gamma{l}"].flatten(), P[f"beta{l}"].flatten()
+            Z = F.batch_norm(Z.T, None, None, g, b, training=True, eps=1e-5).T
+        A = TORCH_ACT[model.activations[l - 1]](Z)
+    Z = P[f"W{model.L}"] @ A + P[f"b{model.L}"]
+    if model.output == "softmax":
+        J = F.cross_entropy(Z.T, torch.as_tensor(y))
+    elif model.output == "sigmoid":
+        J = F.binary_cross_entropy_with_logits(Z, t(y).reshape(Z.shape))
+    else:
+        J = F.mse_loss(Z, t(y), reduction="sum") / (2 * m)  # J = 1/(2m) Σ (A − Y)²
+    l2 = sum(P[f"W{l}"].pow(2).sum() for l in range(1, model.L + 1))
+    return J + model.lambd / (2 * m) * l2
 
 
 def test_model_gradients_match_torch_autograd_exactly():
@@ -319,6 +358,58 @@ def test_optimizers_same_on_numpy_and_torch_and_match_torch_optim(name):
         p.grad = t(g)
         cls.step()
     np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_adam_follows_the_lecture_formula_with_bias_correction():
+    """Bài 05: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), w ← w − α·m̂/(√v̂ + ε), t = 1, 2, …"""
+    w0 = RNG.standard_normal((4, 3))
+    grads = [RNG.standard_normal((4, 3)) * 10.0**k for k in (-3, 0, 2, -1, 1, 0)]
+    b1, b2, lr, eps = 0.8, 0.99, 0.05, 1e-8
+    w, s = w0.copy(), {"lr": lr, "beta1": b1, "beta2": b2}
+    m = v = np.zeros_like(w0)
+    ref = w0.copy()
+    for step, g in enumerate(grads, start=1):
+        w, s = optim.adam(w, g, s)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        m_hat, v_hat = m / (1 - b1**step), v / (1 - b2**step)
+        ref = ref - lr * m_hat / (np.sqrt(v_hat) + eps)
+        assert s["t"] == step
+        np.testing.assert_allclose(s["m"], m, rtol=1e-14)
+        np.testing.assert_allclose(s["v"], v, rtol=1e-14)
+        np.testing.assert_allclose(w, ref, rtol=1e-13, atol=1e-15)
+    # bước đầu: m̂ = dw, v̂ = dw² nên mỗi toạ độ đi đúng α theo hướng ngược dấu gradient
+    g = np.array([0.3, -2.0, 1e-4])
+    w1, _ = optim.adam(np.zeros(3), g, {"lr": 0.1})
+    np.testing.assert_allclose(w1, -0.1 * np.sign(g) * np.abs(g) / (np.abs(g) + 1e-8), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.uint8, torch.float64, torch.int64])
+def test_torch_labels_of_any_dtype_are_cast_to_int64(dtype):
+    """Nhãn torch kiểu int32/uint8/float phải thành int64 (uint8 làm chỉ số sẽ bị hiểu là mặt nạ)."""
+    from nblib import backend
+
+    Z = t(RNG.standard_normal((3, 4)))
+    y64 = torch.tensor([0, 2, 1, 2])
+    y = y64.to(dtype)
+    out = backend.asarray_labels(y, like=Z)
+    assert out.dtype == torch.int64 and out.tolist() == [0, 2, 1, 2]
+    out = backend.asarray_labels(y.numpy(), like=Z)  # nhãn numpy cùng kiểu, đưa lên torch
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.int64
+    assert out.tolist() == [0, 2, 1, 2]
+    ref_loss, ref_dZ = losses.softmax_cross_entropy(Z, y64)
+    loss, dZ = losses.softmax_cross_entropy(Z, y)
+    assert loss == pytest.approx(ref_loss, rel=1e-14)
+    np.testing.assert_allclose(dZ.numpy(), ref_dZ.numpy(), rtol=1e-14)
+    previous = nblib.get_backend()
+    nblib.set_backend("torch")
+    try:  # không có ``like``: theo backend hiện tại
+        for labels in (y, y.numpy()):
+            out = backend.asarray_labels(labels)
+            assert isinstance(out, torch.Tensor) and out.dtype == torch.int64
+            assert out.tolist() == [0, 2, 1, 2]
+    finally:
+        nblib.set_backend(previous)
 
 
 def test_schedules():

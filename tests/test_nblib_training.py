@@ -90,6 +90,61 @@ def test_minibatch_sizes_and_schedule():
     assert len(h["loss"]) == 300 and h["status"] == "ok"
 
 
+def test_minibatches_shuffle_every_epoch_and_keep_pairs():
+    m = 50
+    X = np.vstack([np.arange(m, dtype=float), -10.0 * np.arange(m)])  # cột i mã hoá chỉ số i
+    y = np.arange(m)
+    gen = np.random.default_rng(7)
+    expected_gen = np.random.default_rng(7)
+    orders = []
+    for _ in range(3):  # ba epoch, cùng một bộ sinh
+        batches = list(minibatches(X, y, 16, gen))
+        assert [xb.shape[1] for xb, _ in batches] == [16, 16, 16, 2]
+        Xc = np.concatenate([xb for xb, _ in batches], axis=1)
+        yc = np.concatenate([yb for _, yb in batches])
+        assert sorted(yc.tolist()) == list(range(m))  # mỗi mẫu xuất hiện đúng một lần
+        np.testing.assert_array_equal(Xc, X[:, yc])  # cột X và nhãn y đi cùng nhau
+        # thứ tự là hoán vị của Generator (bench_train dựa vào điều này để dùng cùng thứ tự)
+        np.testing.assert_array_equal(yc, expected_gen.permutation(m))
+        orders.append(yc.tolist())
+    assert orders[0] != list(range(m))  # đã xáo trộn
+    assert orders[0] != orders[1] and orders[1] != orders[2]  # mỗi epoch một thứ tự mới
+    again = np.concatenate([yb for _, yb in minibatches(X, y, 16, 7)])
+    assert again.tolist() == orders[0]  # cùng seed, cùng thứ tự
+    # seed của train quyết định thứ tự mini-batch, nên đổi seed thì đổi đường chi phí
+    Xb, yb = data.blobs(n=60, seed=0)
+    runs = []
+    for seed in (0, 0, 1):
+        model = nblib.MLP([2, 6, 3], seed=0)
+        runs.append(nblib.train(model, Xb, yb, lr=0.05, epochs=2, batch_size=8, seed=seed)["loss"])
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+    assert runs[0][0] != runs[2][0]  # khác ngay từ batch đầu tiên
+
+
+def test_update_ratio_is_the_measured_step_over_the_weight_norm():
+    """‖ΔW‖/‖W‖ được đo thật: với SGD trên cả tập, ΔW = −α·dW nên tỉ lệ tỉ lệ thuận với α."""
+    X, y = data.blobs(n=60, seed=0)
+    measured = {}
+    for lr in (0.01, 0.04):
+        m = nblib.MLP([2, 8, 3], seed=0)
+        before = {k: v.copy() for k, v in m.params.items()}
+        _, grads = m.loss_and_grads(X, y)
+        h = nblib.train(m, X, y, optimizer="sgd", lr=lr, epochs=1, batch_size=None)
+        for k in ("W1", "W2"):
+            step = m.params[k] - before[k]
+            np.testing.assert_allclose(step, -lr * grads[k], rtol=1e-9, atol=1e-15)
+            expected = np.linalg.norm(step) / np.linalg.norm(before[k])
+            assert h["update_ratio"][k] == [pytest.approx(expected, rel=1e-12)]
+            measured[lr, k] = h["update_ratio"][k][0]
+    for k in ("W1", "W2"):
+        assert measured[0.04, k] == pytest.approx(4 * measured[0.01, k], rel=1e-9)
+    # nhiều bước mỗi epoch: ghi tỉ lệ của bước cuối mỗi epoch, khác nhau giữa các epoch
+    m = nblib.MLP([2, 8, 3], seed=0)
+    h = nblib.train(m, X, y, optimizer="sgd", lr=0.05, epochs=3, batch_size=16)
+    r = h["update_ratio"]["W1"]
+    assert len(r) == 3 and len(set(r)) == 3 and all(0 < x < 1 for x in r)
+
+
 # tanh: bảng độ lệch chuẩn theo tầng trong ghi chú 002
 NOTES_STD = {
     0.01: [0.213081, 0.047551, 0.010630, 0.002378],
