@@ -65,11 +65,6 @@ def prelu_grad(z, alpha):
     return leaky_relu_grad(z, alpha)
 
 
-def prelu_grad_alpha(z):
-    """Đạo hàm của PReLU theo α: 0 nếu z > 0, ngược lại z."""
-    return array_namespace(z).where(z > 0, 0.0, z)
-
-
 def elu(z, alpha=1.0):
     """ELU(z) = z nếu z > 0, ngược lại α(e^z − 1)."""
     xp = array_namespace(z)
@@ -106,15 +101,6 @@ def maxout(z, k):
     if k < 1 or rows % k:
         raise ValueError(f"Maxout: số hàng của z ({rows}) phải chia hết cho k = {k}.")
     return xp.max(xp.reshape(z, (rows // k, k, z.shape[1])), axis=1)
-
-
-def maxout_grad(z, k):
-    """Đạo hàm Maxout theo z: 1 tại phần tử lớn nhất của mỗi nhóm, 0 ở chỗ khác (hình dạng như z)."""
-    xp = array_namespace(z)
-    rows = z.shape[0]
-    g = xp.reshape(z, (rows // k, k, z.shape[1]))
-    mask = xp.astype(g == xp.max(g, axis=1, keepdims=True), z.dtype)
-    return xp.reshape(mask, z.shape)
 
 
 ACTIVATIONS = {
