@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
+import threading
 import warnings
 
+import browser_utils
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -126,3 +129,54 @@ def run_grading_cli(*args, env=None, cwd=None, timeout=900):
 @pytest.fixture
 def notebook_runner():
     return run_notebook
+
+
+# ---------------------------------------------------------------------------
+# trình duyệt thật (Playwright + chromium), MỘT phiên cho mọi mô-đun kiểm thử trình duyệt: hai
+# `sync_playwright` trong cùng luồng thì cái sau báo lỗi "Sync API inside the asyncio loop".
+# ---------------------------------------------------------------------------
+
+
+def _require_browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if browser_utils.must_have_browser():
+            pytest.fail("Thiếu gói Python playwright: hãy chạy `make setup`.")
+        pytest.skip("Thiếu gói Python playwright (cài bằng `make setup`).")
+    if not browser_utils.chromium_available():
+        if browser_utils.must_have_browser():
+            pytest.fail(
+                f"Không thấy chromium ở {browser_utils.CHROMIUM}: hãy chạy `make sysdeps` "
+                "(apt-get install chromium) — đang chạy với quyền root/CI nên không được bỏ qua."
+            )
+        pytest.skip(
+            f"Không thấy chromium ở {browser_utils.CHROMIUM} và không có quyền root để cài: "
+            "hãy chạy `sudo apt-get install chromium` rồi chạy lại."
+        )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"tín hiệu {signum}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    # Bị dừng bằng SIGTERM (ví dụ `timeout`): vẫn chạy phần dọn dẹp, không bỏ lại máy chủ/trình duyệt.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with sync_playwright() as p:
+            context, profile = browser_utils.launch_browser(p)
+            try:
+                yield context
+            finally:
+                context.close()
+                browser_utils.cleanup_dir(profile)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

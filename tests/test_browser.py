@@ -19,8 +19,6 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import signal
-import threading
 import time
 
 import browser_utils as bu
@@ -33,51 +31,6 @@ LECTURES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lectures").gl
 RUN_TIMEOUT = int(os.environ.get("BROWSER_NB_TIMEOUT", "600"))  # giây cho mỗi notebook
 # BROWSER_ARTIFACTS=all: lưu ảnh chụp cả khi kiểm thử qua (để xem widget hiện ra sao).
 KEEP_ALL = os.environ.get("BROWSER_ARTIFACTS") == "all"
-
-
-def _require_browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        if bu.must_have_browser():
-            pytest.fail("Thiếu gói Python playwright: hãy chạy `make setup`.")
-        pytest.skip("Thiếu gói Python playwright (cài bằng `make setup`).")
-    if not bu.chromium_available():
-        if bu.must_have_browser():
-            pytest.fail(
-                f"Không thấy chromium ở {bu.CHROMIUM}: hãy chạy `make sysdeps` "
-                "(apt-get install chromium) — đang chạy với quyền root/CI nên không được bỏ qua."
-            )
-        pytest.skip(
-            f"Không thấy chromium ở {bu.CHROMIUM} và không có quyền root để cài: "
-            "hãy chạy `sudo apt-get install chromium` rồi chạy lại."
-        )
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"tín hiệu {signum}")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    # Bị dừng bằng SIGTERM (ví dụ `timeout`): vẫn chạy phần dọn dẹp, không bỏ lại máy chủ/trình duyệt.
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        with sync_playwright() as p:
-            context, profile = bu.launch_browser(p)
-            try:
-                yield context
-            finally:
-                context.close()
-                bu.cleanup_dir(profile)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

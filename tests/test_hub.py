@@ -14,6 +14,7 @@ Tài khoản, tiến trình và tệp được dọn cả khi kiểm thử thấ
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import grp
 import html
@@ -347,7 +348,10 @@ class Student:
             return out
 
         try:
-            out = asyncio.run(talk())
+            # vòng sự kiện riêng trong một luồng khác: luồng chính có thể đang giữ vòng lặp của
+            # Playwright (kiểm thử trình duyệt chạy trước trong cùng tiến trình pytest)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                out = pool.submit(asyncio.run, talk()).result()
         finally:
             self.server("DELETE", f"api/terminals/{name}")
         out = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r", "", out)
