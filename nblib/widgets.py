@@ -124,6 +124,7 @@ def _resend_chrome_state(canvas, content, _buffers):
     Trong Voilà, canvas nhận trạng thái mặc định (có góc kéo đổi cỡ ở góc dưới phải) dù phía Python đã
     đặt ``resizable = False``; gửi lại làm trình duyệt vẽ lại canvas đúng như đã đặt."""
     if isinstance(content, dict) and content.get("type") == "initialized":
+        canvas._nblib_browser = True  # có trình duyệt thật đang hiển thị canvas này
         canvas.send_state(["resizable", "header_visible", "footer_visible", "toolbar_visible"])
 
 
@@ -232,6 +233,9 @@ class Demo:
         self.status = W.HTML(value="")
         self.message = ""
         self.fig, self.axes, self._widget_canvas = _make_figure(nrows, ncols, figsize, **subplot_kw)
+        self._pending_status = None
+        if self._widget_canvas:
+            self.fig.canvas.mpl_connect("draw_event", self._on_draw)
         if title:
             self.fig.suptitle(title)
         self._output = None if self._widget_canvas else W.Output()
@@ -325,6 +329,7 @@ class Demo:
         Không bao giờ ném ngoại lệ: lỗi và kết quả phân kỳ hiện trong ``demo.status``.
         Trả về kết quả của ``compute`` (hoặc None nếu có lỗi).
         """
+        self._on_draw(None)  # dòng trạng thái của lần trước (nếu hình chưa kịp vẽ) không bị mất
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(
@@ -363,12 +368,28 @@ class Demo:
         self._refresh()
         if message:
             diverged = "phân kỳ" in str(message).lower()
-            self._set_status(str(message), "#b00020" if diverged else "#333")
+            self._status_with_figure(str(message), "#b00020" if diverged else "#333")
         elif has_nonfinite(result):
-            self._set_status("Kết quả phân kỳ (NaN hoặc vô cực): hãy giảm tốc độ học.", "#b00020")
+            self._status_with_figure(
+                "Kết quả phân kỳ (NaN hoặc vô cực): hãy giảm tốc độ học.", "#b00020"
+            )
         else:
-            self._set_status("", "#333")
+            self._status_with_figure("", "#333")
         return result
+
+    def _status_with_figure(self, text, color):
+        """Đổi dòng trạng thái CÙNG LÚC với hình: với canvas ipympl đang hiển thị, hình mới chỉ được
+        vẽ khi trình duyệt xin (draw_idle), nên chữ đợi tới sự kiện vẽ đó (`_on_draw`)."""
+        if self._widget_canvas and getattr(self.fig.canvas, "_nblib_browser", False):
+            self.message = text
+            self._pending_status = (text, color)
+        else:
+            self._set_status(text, color)
+
+    def _on_draw(self, _event):
+        pending, self._pending_status = getattr(self, "_pending_status", None), None
+        if pending is not None:
+            self._set_status(*pending)
 
     def _set_status(self, text, color):
         self.message = text  # bản văn bản thuần của dòng trạng thái (để in hoặc kiểm thử)
@@ -385,11 +406,7 @@ class Demo:
 
     def _refresh(self):
         if self._widget_canvas:
-            canvas = self.fig.canvas
-            if getattr(canvas.manager, "web_sockets", None):
-                canvas.draw()  # vẽ và gửi ảnh ngay (draw_idle cần một vòng hỏi-đáp với trình duyệt)
-            else:
-                canvas.draw_idle()
+            self.fig.canvas.draw_idle()
         elif self._output is not None and _in_kernel():
             from IPython.display import clear_output, display
 
