@@ -23,29 +23,6 @@ LECTURE = "lectures/06_khoi_tao_trong_so.ipynb"
 
 
 @pytest.fixture(scope="module")
-def browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        if bu.must_have_browser():
-            pytest.fail("Thiếu gói Python playwright: hãy chạy `make setup`.")
-        pytest.skip("Thiếu gói Python playwright.")
-    if not bu.chromium_available():
-        if bu.must_have_browser():
-            pytest.fail(f"Không thấy chromium ở {bu.CHROMIUM}: hãy chạy `make sysdeps`.")
-        pytest.skip(f"Không thấy chromium ở {bu.CHROMIUM}.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        context, profile = bu.launch_browser(p)
-        try:
-            yield context
-        finally:
-            context.close()
-            bu.cleanup_dir(profile)
-
-
-@pytest.fixture(scope="module")
 def present_server(browser):
     server = bu.start_present(ROOT / LECTURE)
     try:
