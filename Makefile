@@ -102,6 +102,7 @@ bench: setup
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_lectures.py
 	$(BIN)/python bench/bench_demos.py
+	$(BIN)/python bench/bench_demos_browser.py
 	$(BIN)/python bench/bench_playground.py
 	$(BIN)/python bench/bench_grading.py
 

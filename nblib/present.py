@@ -8,8 +8,9 @@
    khác (bài tập, tự kiểm tra, các thí nghiệm dài) bị bỏ, nên kernel sẵn sàng sau vài giây thay vì vài phút.
 2. Khuôn trang Voilà ``trinh-chieu`` (kế thừa ``lab``): ẩn mã, chỉ hiện ô có thẻ, chữ to cho máy chiếu,
    hình co theo bề rộng cửa sổ, Font Awesome lấy từ gói ``fontawesomefree`` cài cục bộ (không CDN).
-3. Voilà chạy với kernel *hâm nóng sẵn* (``--preheat_kernel``, một kernel trong hồ chờ): bản trình
-   chiếu được thực thi trước khi có ai mở trang, nên mở trang là tương tác được ngay.
+3. ``--preheat``: Voilà chạy với kernel *hâm nóng sẵn* (``--preheat_kernel``, hồ một kernel). Chưa bật
+   mặc định: với Voilà 0.5.13 + ipympl 0.10, hình ipympl của kernel đã chạy trước khi trình duyệt
+   kết nối đôi khi không nhận lệnh đổi cỡ (canvas 0×0, hình trống).
 """
 
 from __future__ import annotations
@@ -347,7 +348,7 @@ def write_templates(build=BUILD):
     write_template(share, FULL_TEMPLATE, present=False)
 
 
-def voila_command(target, port=8866, ip="127.0.0.1", preheat=True, extra=()):
+def voila_command(target, port=8866, ip="127.0.0.1", preheat=False, extra=()):
     bin_dir = pathlib.Path(sys.executable).parent
     cmd = [
         str(bin_dir / "voila"),
@@ -379,7 +380,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Trình chiếu một bài giảng (chế độ giảng viên).")
     ap.add_argument("notebook")
     ap.add_argument("--port", type=int, default=8866)
-    ap.add_argument("--no-preheat", action="store_true", help="không hâm nóng kernel trước")
+    ap.add_argument(
+        "--preheat",
+        action="store_true",
+        help="hâm nóng kernel trước (thử nghiệm: với Voilà 0.5.13 hình ipympl đầu tiên có thể trống)",
+    )
     ap.add_argument("--build-only", action="store_true", help="chỉ dựng bản trình chiếu")
     ap.add_argument(
         "--full", action="store_true", help="cả bài (không lọc theo thẻ), tài nguyên cục bộ"
@@ -395,7 +400,7 @@ def main(argv=None):
     print(f"Bản trình chiếu: {target} ({kept} ô)", flush=True)
     if args.build_only:
         return 0
-    cmd = voila_command(target, port=args.port, preheat=not args.no_preheat)
+    cmd = voila_command(target, port=args.port, preheat=args.preheat)
     print(
         f"Mở http://127.0.0.1:{args.port}/ (kernel được hâm nóng sẵn, Ctrl+C để dừng)", flush=True
     )

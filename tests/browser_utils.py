@@ -527,15 +527,15 @@ def wait_settled(page, demo_index, timeout=120):
     )
 
 
-def start_present(notebook, preheat=True, diagnostics=True):
+def start_present(notebook, preheat=False, diagnostics=True):
     """Chế độ giảng viên (như `make demo NB=...`): bản trình chiếu + khuôn trang trinh-chieu + Voilà.
 
     Chờ bằng tệp CSS tĩnh của khuôn trang, không mở trang notebook (mở trang sẽ dùng mất kernel đã
     hâm nóng)."""
     port = free_port()
     cmd = [sys.executable, "-m", "nblib.present", str(notebook), f"--port={port}"]
-    if not preheat:
-        cmd.append("--no-preheat")
+    if preheat:
+        cmd.append("--preheat")
     env = _env()
     if diagnostics:
         env["NBLIB_DIAGNOSTICS"] = "1"  # nblib.widgets.Demo ghi số nhãn chồng nhau vào trang
