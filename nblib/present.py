@@ -8,9 +8,10 @@
    khác (bài tập, tự kiểm tra, các thí nghiệm dài) bị bỏ, nên kernel sẵn sàng sau vài giây thay vì vài phút.
 2. Khuôn trang Voilà ``trinh-chieu`` (kế thừa ``lab``): ẩn mã, chỉ hiện ô có thẻ, chữ to cho máy chiếu,
    hình co theo bề rộng cửa sổ, Font Awesome lấy từ gói ``fontawesomefree`` cài cục bộ (không CDN).
-3. ``--preheat``: Voilà chạy với kernel *hâm nóng sẵn* (``--preheat_kernel``, hồ một kernel). Chưa bật
-   mặc định: với Voilà 0.5.13 + ipympl 0.10, hình ipympl của kernel đã chạy trước khi trình duyệt
-   kết nối đôi khi không nhận lệnh đổi cỡ (canvas 0×0, hình trống).
+3. ``--preheat``: Voilà chạy với kernel *hâm nóng sẵn* (``--preheat_kernel``, hồ một kernel): mở trang
+   nhanh hơn (bài 06: 3,0 s thay vì 4,8 s), nhưng ngay sau mỗi lần mở, Voilà chạy lại bản trình chiếu
+   trong kernel kế tiếp, tranh CPU với demo đang chiếu (máy 2 lõi: độ trễ tăng gấp vài lần trong lúc
+   đó). Bản trình chiếu đã nhẹ nên mặc định không hâm nóng.
 """
 
 from __future__ import annotations
@@ -383,7 +384,7 @@ def main(argv=None):
     ap.add_argument(
         "--preheat",
         action="store_true",
-        help="hâm nóng kernel trước (thử nghiệm: với Voilà 0.5.13 hình ipympl đầu tiên có thể trống)",
+        help="hâm nóng kernel trước (mở trang nhanh hơn, nhưng kernel kế tiếp chạy nền tranh CPU)",
     )
     ap.add_argument("--build-only", action="store_true", help="chỉ dựng bản trình chiếu")
     ap.add_argument(
