@@ -3,9 +3,144 @@ các đối tượng vẽ (artist) để có thể cập nhật tại chỗ tron
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from matplotlib import ticker
 
 from . import backend
+
+# ----- phong cách chung của khoá học -----
+
+# Bảng màu Okabe–Ito: phân biệt được với mọi dạng mù màu phổ biến; mỗi lớp còn có dấu riêng (MARKERS)
+# để không phụ thuộc màu (in đen trắng, máy chiếu nhạt).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+
+
+def presenting():
+    """True khi đang trình chiếu (``make demo`` đặt NBLIB_PRESENT=1): chữ to hơn một bậc."""
+    return os.environ.get("NBLIB_PRESENT") == "1"
+
+
+def style():
+    """rcParams của khoá học: cỡ chữ đọc được ở cỡ hình hiển thị (nhãn 12–13 pt, vạch chia 11–12 pt, chú
+    thích 11 pt; khi trình chiếu +1 pt), bảng màu PALETTE, lưới nhạt."""
+    from cycler import cycler
+
+    bump = 1 if presenting() else 0
+    return {
+        "font.size": 12 + bump,
+        "axes.titlesize": 13 + bump,
+        "axes.labelsize": 12 + bump,
+        "xtick.labelsize": 11 + bump,
+        "ytick.labelsize": 11 + bump,
+        "legend.fontsize": 11 + bump,
+        "figure.titlesize": 14 + bump,
+        "axes.prop_cycle": cycler(color=PALETTE),
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "lines.linewidth": 2.0,
+        "lines.markersize": 6,
+        "axes.formatter.use_mathtext": True,
+    }
+
+
+def _comma(text):
+    return text.replace(".", "{,}") if "$" in text else text.replace(".", ",")
+
+
+class CommaFormatter(ticker.ScalarFormatter):
+    """Nhãn vạch chia với dấu phẩy thập phân (0,25 thay cho 0.25), theo glossary.md."""
+
+    def __call__(self, x, pos=None):
+        return _comma(super().__call__(x, pos))
+
+    def format_data_short(self, value):
+        return _comma(super().format_data_short(value))
+
+
+class CommaLogFormatter(ticker.LogFormatterSciNotation):
+    """Nhãn trục log (10⁻², 3×10⁻¹) với dấu phẩy thập phân ở phần hệ số."""
+
+    def __call__(self, x, pos=None):
+        return _comma(super().__call__(x, pos))
+
+
+def fmt(x, digits=3):
+    """Số → chuỗi có dấu phẩy thập phân, ``digits`` chữ số có nghĩa (0,0123; 68,9; 2,5·10⁻²)."""
+    if x is None or not np.isfinite(x):
+        return "—"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        mant, exp = f"{x:.{max(digits - 1, 0)}e}".split("e")
+        sup = str(int(exp)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"{mant.replace('.', ',')}·10{sup}"
+    return f"{x:.{digits}g}".replace(".", ",")
+
+
+def percent(x, digits=1):
+    """Tỉ lệ → phần trăm có dấu phẩy (0,689 → "68,9 %")."""
+    return f"{100 * x:.{digits}f}".replace(".", ",") + " %"
+
+
+def style_axes(ax):
+    """Áp dấu phẩy thập phân và đủ vạch chia cho một trục (gọi sau khi đặt thang log/tuyến tính)."""
+    for axis in (ax.xaxis, ax.yaxis):
+        major = axis.get_major_formatter()
+        # Chỉ thay định dạng mặc định của matplotlib; định dạng riêng mà bài giảng đã đặt được giữ.
+        if type(major) not in (ticker.ScalarFormatter, ticker.LogFormatterSciNotation):
+            continue
+        if axis.get_scale() == "log":
+            # Đủ vạch chia trên trục log: vạch chính mỗi thập phân, vạch phụ 2 và 5 có nhãn khi trục
+            # hẹp (ít hơn khoảng hai thập phân), để trục không chỉ có hai nhãn.
+            axis.set_major_locator(ticker.LogLocator(base=10, numticks=12))
+            axis.set_minor_locator(ticker.LogLocator(base=10, subs=(2.0, 5.0), numticks=12))
+            axis.set_major_formatter(CommaLogFormatter())
+            axis.set_minor_formatter(
+                CommaLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5))
+            )
+        elif axis.get_scale() == "linear":
+            axis.set_major_formatter(CommaFormatter(useMathText=True))
+
+
+def style_figure(fig):
+    for ax in fig.axes:
+        if getattr(ax, "name", "") == "rectilinear":
+            style_axes(ax)
+
+
+def flat_limits(lo, hi, min_span):
+    """Giới hạn trục không phóng đại dữ liệu phẳng: khoảng ít nhất ``min_span`` quanh dữ liệu (ví dụ
+    0,9816–0,9822 vẽ trên một khoảng rộng 0,05 thay vì trông như nhiễu lớn)."""
+    lo, hi = float(lo), float(hi)
+    if hi - lo >= min_span:
+        pad = 0.05 * (hi - lo)
+        return lo - pad, hi + pad
+    mid = 0.5 * (lo + hi)
+    return mid - min_span / 2, mid + min_span / 2
+
+
+def scatter_classes(ax, X, y, s=22, **kwargs):
+    """Điểm dữ liệu theo lớp: mỗi lớp một màu của PALETTE và một dấu riêng, viền trắng."""
+    x = backend.to_numpy(X)
+    labels = np.asarray(backend.to_numpy(y)).ravel()
+    out = []
+    for k, c in enumerate(np.unique(labels)):
+        m = labels == c
+        out.append(
+            ax.scatter(
+                x[0, m],
+                x[1, m],
+                s=s,
+                c=PALETTE[k % len(PALETTE)],
+                marker=MARKERS[k % len(MARKERS)],
+                edgecolors="white",
+                linewidths=0.5,
+                label=f"lớp {fmt(c)}",
+                **kwargs,
+            )
+        )
+    return out
 
 
 def grid_points(X, resolution=200, margin=0.5):

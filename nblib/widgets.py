@@ -30,9 +30,12 @@ import os
 import warnings
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
 from matplotlib import transforms as mtransforms
 from matplotlib.figure import Figure
+
+from . import plots
 
 
 def log_slider(description, min, max, value, steps_per_decade=10, readout_format=".2e"):
@@ -115,7 +118,15 @@ def _restore_backend(previous):
         plt.switch_backend(previous)
 
 
-_MIN_DPI = 80  # dưới mức này chữ 10pt còn khoảng 11 điểm ảnh: khó đọc khi chiếu lên màn hình lớp
+# Dưới mức này chữ vạch chia 11 pt còn dưới 12 điểm ảnh: khó đọc khi chiếu lên màn hình lớp. Khi trình
+# chiếu (NBLIB_PRESENT=1): ≥ 96 dpi để chữ 12 pt ≥ 16 điểm ảnh, hình rộng tối đa 1100 điểm ảnh.
+_MIN_DPI = 96 if plots.presenting() else 80
+
+
+def _restyle_ticks(ax):
+    """Cỡ chữ vạch chia theo phong cách hiện hành (trục được tạo trước khi vào rc_context của Demo)."""
+    ax.tick_params(axis="x", labelsize=matplotlib.rcParams["xtick.labelsize"])
+    ax.tick_params(axis="y", labelsize=matplotlib.rcParams["ytick.labelsize"])
 
 
 def _resend_chrome_state(canvas, content, _buffers):
@@ -146,7 +157,8 @@ def _make_figure(nrows, ncols, figsize, **kw):
             # Hình rộng hơn cột notebook bị cắt (phải cuộn ngang): giới hạn bề rộng theo điểm ảnh
             # bằng cách giảm dpi (hình giữ nguyên bố cục, chỉ nhỏ lại). NBLIB_FIGURE_MAX_PX để đổi.
             # (dpi đặt khi tạo Figure: ipympl tính lại dpi theo màn hình từ giá trị ban đầu này.)
-            max_px = float(os.environ.get("NBLIB_FIGURE_MAX_PX", "860"))
+            default_px = "1100" if plots.presenting() else "860"
+            max_px = float(os.environ.get("NBLIB_FIGURE_MAX_PX", default_px))
             if figsize[0] * fig.dpi > max_px:
                 if max_px / figsize[0] < _MIN_DPI:
                     # Hình quá rộng (ví dụ ba trục cạnh nhau): giảm dpi thôi thì chữ quá nhỏ. Thu hẹp
@@ -232,7 +244,10 @@ class Demo:
         self.last_error = None
         self.status = W.HTML(value="")
         self.message = ""
-        self.fig, self.axes, self._widget_canvas = _make_figure(nrows, ncols, figsize, **subplot_kw)
+        with matplotlib.rc_context(plots.style()):
+            self.fig, self.axes, self._widget_canvas = _make_figure(
+                nrows, ncols, figsize, **subplot_kw
+            )
         self._pending_status = None
         if self._widget_canvas:
             self.fig.canvas.mpl_connect("draw_event", self._on_draw)
@@ -243,11 +258,16 @@ class Demo:
         self._syncing = False
         self._freeze = freeze_layout
         self._ticks = None
-        if setup is not None:
-            setup(self)
-        for w in self.controls.values():
-            w.observe(self._on_change, names="value")
-        self.update()
+        # Phong cách chung (nblib.plots.style): cỡ chữ, bảng màu; áp cho mọi chữ tạo trong setup.
+        with matplotlib.rc_context(plots.style()):
+            for ax in self.axes:
+                _restyle_ticks(ax)
+            if setup is not None:
+                setup(self)
+            plots.style_figure(self.fig)
+            for w in self.controls.values():
+                w.observe(self._on_change, names="value")
+            self.update()
         if freeze_layout:
             # Bố cục (constrained layout) chiếm khoảng một nửa thời gian vẽ lại: tính một lần với
             # dữ liệu đầu tiên rồi giữ nguyên, để mỗi lần kéo thanh trượt chỉ vẽ lại dữ liệu. Khi nhãn
