@@ -195,27 +195,19 @@ class Rules:
 
 
 def _free_names(source: str) -> list[str]:
+    """Tên được đọc mà ô không tự gán và không phải builtin, theo thứ tự xuất hiện."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    loads, stores = [], set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                loads.append(node.id)
-            else:
-                stores.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-            stores.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for a in node.names:
-                stores.add((a.asname or a.name).split(".")[0])
+    stores = _stored_names(source)
     seen, out = set(), []
-    for n in loads:
-        if n not in stores and n not in seen and not hasattr(builtins, n):
-            seen.add(n)
-            out.append(n)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            n = node.id
+            if n not in stores and n not in seen and not hasattr(builtins, n):
+                seen.add(n)
+                out.append(n)
     return out
 
 
