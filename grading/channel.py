@@ -29,6 +29,7 @@ DTYPES = frozenset(
 )
 BIT_GENERATORS = frozenset({"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"})
 _HEADER = struct.Struct(">Q")
+HEADER_SIZE = _HEADER.size
 
 
 class ChannelError(Exception):
@@ -40,11 +41,39 @@ class ChannelError(Exception):
 # ---------------------------------------------------------------------------
 
 
-def write_frame(stream, message: dict) -> None:
+def frame(message: dict) -> bytes:
+    """Một khung: 8 byte độ dài rồi JSON UTF-8."""
     data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8")
     if len(data) > MAX_MESSAGE_BYTES:
         raise ChannelError(f"thông điệp quá lớn ({len(data)} byte)")
-    stream.write(_HEADER.pack(len(data)) + data)
+    return _HEADER.pack(len(data)) + data
+
+
+def frame_length(header: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> int:
+    """Độ dài phần JSON của khung, đọc từ 8 byte đầu."""
+    (n,) = _HEADER.unpack(header)
+    if n > max_bytes:
+        raise ChannelError(f"thông điệp quá lớn ({n} byte, tối đa {max_bytes})")
+    return n
+
+
+def parse_frame(body: bytes) -> dict:
+    """Phần JSON của một khung → object (không tin bên gửi)."""
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as exc:  # RecursionError: JSON lồng rất sâu
+        raise ChannelError(f"thông điệp không phải JSON hợp lệ ({type(exc).__name__})") from exc
+    if not isinstance(message, dict):
+        raise ChannelError("thông điệp phải là một object JSON")
+    return message
+
+
+def write_frame(stream, message: dict) -> None:
+    stream.write(frame(message))
     stream.flush()
 
 
@@ -60,16 +89,8 @@ def _read_exact(stream, n: int) -> bytes:
 
 
 def read_frame(stream, max_bytes: int = MAX_MESSAGE_BYTES) -> dict:
-    (n,) = _HEADER.unpack(_read_exact(stream, _HEADER.size))
-    if n > max_bytes:
-        raise ChannelError(f"thông điệp quá lớn ({n} byte, tối đa {max_bytes})")
-    try:
-        message = json.loads(_read_exact(stream, n).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ChannelError(f"thông điệp không phải JSON hợp lệ ({type(exc).__name__})") from exc
-    if not isinstance(message, dict):
-        raise ChannelError("thông điệp phải là một object JSON")
-    return message
+    n = frame_length(_read_exact(stream, HEADER_SIZE), max_bytes)
+    return parse_frame(_read_exact(stream, n))
 
 
 # ---------------------------------------------------------------------------
@@ -305,3 +326,32 @@ def apply_change(orig, new) -> None:
     elif isinstance(orig, dict) and isinstance(new, dict):
         orig.clear()
         orig.update(new)
+
+
+def _slots(args, kwargs) -> dict:
+    return {str(i): a for i, a in enumerate(args)} | {str(k): v for k, v in kwargs.items()}
+
+
+def changed_state(args, kwargs, encode) -> dict:
+    """Trạng thái mới (đã mã hoá bằng `encode`) của các đối số có thể bị sửa tại chỗ."""
+    out = {}
+    for key, v in _slots(args, kwargs).items():
+        if isinstance(v, MUTABLE):
+            try:
+                out[key] = encode(v)
+            except ChannelError:
+                pass
+    return out
+
+
+def apply_changes(args, kwargs, changed, decode) -> None:
+    """Áp `changed` (từ `changed_state` của bờ bên kia) vào các đối số gốc; mục hỏng bị bỏ qua."""
+    if not isinstance(changed, dict):
+        return
+    slots = _slots(args, kwargs)
+    for key, enc in changed.items():
+        if key in slots:
+            try:
+                apply_change(slots[key], decode(enc))
+            except ChannelError:
+                continue

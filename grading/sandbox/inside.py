@@ -125,7 +125,7 @@ def _callback(cid: int):
                 "id": cid,
                 "args": [channel.encode(a, _reference) for a in args],
                 "kwargs": {str(k): channel.encode(v, _reference) for k, v in kwargs.items()},
-                "changed": _changed(_ACTIVE[-1]) if _ACTIVE else {},
+                "changed": channel.changed_state(*_ACTIVE[-1], _encode) if _ACTIVE else {},
             },
         )
         while True:  # trong lúc chờ, bộ chấm có thể gọi lại hàm của bài làm (lồng nhau)
@@ -135,11 +135,7 @@ def _callback(cid: int):
             _serve(reply)
         if not reply.get("ok"):
             raise RuntimeError(str(reply.get("evalue", "hàm của bộ chấm báo lỗi")))
-        changed = reply.get("changed") if isinstance(reply.get("changed"), dict) else {}
-        slots = {str(i): a for i, a in enumerate(args)} | {str(k): v for k, v in kwargs.items()}
-        for key, enc in changed.items():
-            if key in slots:
-                channel.apply_change(slots[key], channel.decode(enc, _resolve))
+        channel.apply_changes(args, kwargs, reply.get("changed"), _decode)
         return channel.decode(reply.get("value"), _resolve)
 
     return call_grader
@@ -153,16 +149,12 @@ def _resolve(kind, id_, callable_, type_name):
     return _callback(id_)
 
 
-def _changed(values):
-    """Các đối số có thể bị hàm sửa tại chỗ (mảng, list, dict, Generator): gửi lại trạng thái mới."""
-    out = {}
-    for key, v in values:
-        if isinstance(v, channel.MUTABLE):
-            try:
-                out[str(key)] = channel.encode(v, _reference)
-            except channel.ChannelError:
-                pass
-    return out
+def _encode(value):
+    return channel.encode(value, _reference)
+
+
+def _decode(obj):
+    return channel.decode(obj, _resolve)
 
 
 def _target(msg):
@@ -192,7 +184,7 @@ def handle(msg: dict) -> dict:
         fn = _target(msg)
         args = [channel.decode(a, _resolve) for a in msg.get("args", [])]
         kwargs = {str(k): channel.decode(v, _resolve) for k, v in msg.get("kwargs", {}).items()}
-        _ACTIVE.append([*enumerate(args), *kwargs.items()])
+        _ACTIVE.append((args, kwargs))
         try:
             with capture_output(display=True):
                 value = fn(*args, **kwargs)
@@ -201,7 +193,7 @@ def handle(msg: dict) -> dict:
         return {
             "ok": True,
             "value": channel.encode(value, _reference),
-            "changed": _changed([*enumerate(args), *kwargs.items()]),
+            "changed": channel.changed_state(args, kwargs, _encode),
         }
     raise channel.ChannelError(f"không biết lệnh {op!r}")
 

@@ -192,8 +192,7 @@ class Session:
         return SessionDead(reason, flag)
 
     def _send(self, message: dict, deadline: float) -> None:
-        data = channel.json.dumps(message, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        data = channel._HEADER.pack(len(data)) + data
+        data = channel.frame(message)
         fd = self.proc.stdin.fileno()
         while data:
             left = deadline - time.monotonic()
@@ -229,26 +228,22 @@ class Session:
         self._buf += chunk
 
     def _receive(self, deadline: float) -> dict:
-        size = channel._HEADER.size
+        size = channel.HEADER_SIZE
         while len(self._buf) < size:
             self._read_some(deadline)
-        (n,) = channel._HEADER.unpack(self._buf[:size])
-        if n > channel.MAX_MESSAGE_BYTES:
-            raise self._dead("câu trả lời quá lớn", "câu trả lời vượt giới hạn kích thước")
+        try:
+            n = channel.frame_length(self._buf[:size])
+        except channel.ChannelError:
+            raise self._dead(
+                "câu trả lời quá lớn", "câu trả lời vượt giới hạn kích thước"
+            ) from None
         while len(self._buf) < size + n:
             self._read_some(deadline)
         raw, self._buf = self._buf[size : size + n], self._buf[size + n :]
         try:
-            msg = channel.json.loads(raw.decode("utf-8"))
-        except (
-            UnicodeDecodeError,
-            ValueError,
-            RecursionError,
-        ):  # JSON lồng rất sâu do bài nộp tự ghi
+            return channel.parse_frame(raw)
+        except channel.ChannelError:
             raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm") from None
-        if not isinstance(msg, dict):
-            raise self._dead("câu trả lời sai dạng", "nói sai giao thức với bộ chấm")
-        return msg
 
     # ---- yêu cầu ------------------------------------------------------------------------
 
@@ -281,7 +276,7 @@ class Session:
             if fn is None:
                 raise channel.ChannelError("callback không tồn tại")
             if self._active:  # hàm kiểm thử thấy đúng trạng thái mà bài làm vừa sửa tại chỗ
-                _sync_back(*self._active[-1], msg.get("changed"), self)
+                channel.apply_changes(*self._active[-1], msg.get("changed"), self._decode_plain)
             args = [self.decode(a) for a in msg.get("args", [])]
             kwargs = {str(k): self.decode(v) for k, v in dict(msg.get("kwargs", {})).items()}
             value = fn(*args, **kwargs)
@@ -289,7 +284,7 @@ class Session:
                 "op": "return",
                 "ok": True,
                 "value": self.encode(value),
-                "changed": changed_args(args, kwargs, self.encode),
+                "changed": channel.changed_state(args, kwargs, self.encode),
             }
         except SessionDead:
             raise
@@ -311,18 +306,25 @@ class Session:
 
         return channel.encode(value, reference)
 
-    def decode(self, obj, name=None):
+    def _resolver(self, name=None):
         def resolve(kind, id_, callable_, type_name):
             if kind != "handle":
                 return None
             return RemoteObject(self, id_, callable_, type_name, name)
 
+        return resolve
+
+    def decode(self, obj, name=None):
         try:
-            return channel.decode(obj, resolve)
+            return channel.decode(obj, self._resolver(name))
         except channel.ChannelError as exc:
             raise RemoteError(
                 "DuLieuKhongHopLe", f"bài làm trả về dữ liệu không hợp lệ: {exc}"
             ) from None
+
+    def _decode_plain(self, obj):
+        """Như `decode` nhưng để lỗi ở dạng ChannelError (cho `channel.apply_changes`)."""
+        return channel.decode(obj, self._resolver())
 
     def _value(self, reply: dict, name=None):
         if not reply.get("ok"):
@@ -368,7 +370,7 @@ class Session:
         try:
             reply = self._request(msg)
             value = self._value(reply, None)
-            _sync_back(args, kwargs, reply.get("changed"), self)
+            channel.apply_changes(args, kwargs, reply.get("changed"), self._decode_plain)
         finally:
             self._active.pop()
             if top:
@@ -382,27 +384,3 @@ class Session:
     def _check_generation(self, obj: RemoteObject) -> None:
         if obj._session is not self or obj._generation != self.generation:
             raise RemoteError("PhienCu", "đối tượng thuộc về một lần chạy trước của bài làm")
-
-
-def _sync_back(args, kwargs, changed, session) -> None:
-    """Áp lại thay đổi tại chỗ mà hàm của học viên làm trên đối số."""
-    if not isinstance(changed, dict):
-        return
-    slots = {str(i): a for i, a in enumerate(args)} | {str(k): v for k, v in kwargs.items()}
-    for key, enc in changed.items():
-        if key in slots:
-            try:
-                channel.apply_change(slots[key], session.decode(enc))
-            except RemoteError:
-                continue
-
-
-def changed_args(args, kwargs, encode) -> dict:
-    out = {}
-    for key, v in [*enumerate(args), *kwargs.items()]:
-        if isinstance(v, channel.MUTABLE):
-            try:
-                out[str(key)] = encode(v)
-            except channel.ChannelError:
-                pass
-    return out
