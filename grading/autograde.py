@@ -59,26 +59,39 @@ def _walk_files(root: pathlib.Path):
                 yield pathlib.Path(p)
 
 
+def extra_files(root: pathlib.Path, limits: SandboxLimits):
+    """Tệp đi kèm một bài nộp (mọi tệp trừ notebook ở cấp đầu), trong giới hạn số tệp và tổng dung
+    lượng. Trả về (các tệp được nhận, số tệp bị bỏ)."""
+    kept, total, skipped = [], 0, 0
+    for p in _walk_files(root):
+        rel = p.relative_to(root)
+        if p.suffix == ".ipynb" and len(rel.parts) == 1:
+            continue
+        size = p.stat().st_size
+        if len(kept) + 1 > limits.max_extra_files or total + size > limits.extra_files_mb * 2**20:
+            skipped += 1
+            continue
+        kept.append(p)
+        total += size
+    return kept, skipped
+
+
 def stage_one(src: pathlib.Path, dst: pathlib.Path, limits: SandboxLimits) -> list[str]:
     """Chép một bài nộp; trả về lý do gắn cờ (tệp bị bỏ)."""
     if dst.exists():
         shutil.rmtree(dst)
     dst.mkdir(parents=True)
     flags = []
-    total, count, skipped = 0, 0, 0
-    for p in _walk_files(src):
-        rel = p.relative_to(src)
+    notebooks = [p for p in sorted(src.glob("*.ipynb")) if p.is_file() and not p.is_symlink()]
+    for p in notebooks:
         size = p.stat().st_size
-        if p.suffix == ".ipynb" and len(rel.parts) == 1:
-            if size > MAX_NOTEBOOK_MB * 1024 * 1024:
-                flags.append(f"notebook {rel} quá lớn ({size // 2**20} MiB), không chấm")
-                continue
-        else:
-            if count + 1 > limits.max_extra_files or total + size > limits.extra_files_mb * 2**20:
-                skipped += 1
-                continue
-            count += 1
-            total += size
+        if size > MAX_NOTEBOOK_MB * 1024 * 1024:
+            flags.append(f"notebook {p.name} quá lớn ({size // 2**20} MiB), không chấm")
+            continue
+        shutil.copyfile(p, dst / p.name)
+    kept, skipped = extra_files(src, limits)
+    for p in kept:
+        rel = p.relative_to(src)
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, dst / rel)
     if skipped:
@@ -120,18 +133,17 @@ def submitted_pairs(cfg: GradingConfig, assignments=None) -> list[tuple[str, str
 
 
 def workdir_files(cfg: GradingConfig, student: str, assignment: str, limits: SandboxLimits):
-    """(nguồn, đường dẫn tương đối) chép vào thư mục làm việc của hộp cát: tệp học viên nộp (trừ
-    notebook, trong giới hạn), rồi tệp gốc của bài tập đè lên."""
+    """(nguồn, đường dẫn tương đối) chép vào thư mục làm việc của hộp cát: tệp học viên nộp (trong
+    giới hạn, kể cả bài thu qua exchange không đi qua `stage`), rồi tệp gốc của bài tập đè lên."""
     files: dict[str, pathlib.Path] = {}
     for root in (
         cfg.workspace / "submitted" / student / assignment,
         cfg.workspace / "source" / assignment,
     ):
         if root.is_dir():
-            for p in _walk_files(root):
-                if p.suffix != ".ipynb" and p.stat().st_size <= limits.extra_files_mb * 2**20:
-                    files[str(p.relative_to(root))] = p
-    return sorted((str(src), rel) for rel, src in files.items())[: limits.max_extra_files + 50]
+            for p in extra_files(root, limits)[0]:
+                files[str(p.relative_to(root))] = p
+    return sorted((str(src), rel) for rel, src in files.items())
 
 
 def source_facts(cfg: GradingConfig, assignment: str, notebook: str):

@@ -17,9 +17,9 @@ import io
 import pathlib
 import tokenize
 
-from nblib.checks import loop_in
+from nblib.checks import ALLOWED_MODULES, loop_in
 
-ALLOWED_NBLIB = {"checks", "backend", "data"}
+ALLOWED_NBLIB = {m.split(".")[1] for m in ALLOWED_MODULES}
 SUSPICIOUS_NAMES = {
     "exec",
     "eval",

@@ -372,11 +372,13 @@ def check_true(name, condition, message=""):
 # Phát hiện bài làm gọi hàm tham chiếu của nblib
 # ---------------------------------------------------------------------------
 
-_ALLOWED_MODULES = ("nblib.checks", "nblib.backend")
+# Module nblib mà bài làm được dùng (công cụ, dữ liệu), cùng luật với bộ chấm (grading/rules.py).
+ALLOWED_MODULES = ("nblib.checks", "nblib.backend", "nblib.data")
+_ALLOWED_MODULES = ALLOWED_MODULES
 
 
 def _is_reference_object(obj) -> str | None:
-    """Trả về tên đầy đủ nếu `obj` là module/hàm/lớp tham chiếu của nblib (trừ checks, backend)."""
+    """Trả về tên đầy đủ nếu `obj` là module/hàm/lớp tham chiếu của nblib (trừ checks, backend, data)."""
     if isinstance(obj, types.ModuleType):
         name = obj.__name__
         if (name == "nblib" or name.startswith("nblib.")) and name not in _ALLOWED_MODULES:
@@ -457,7 +459,7 @@ def _block(value, fullname):
 
 @contextlib.contextmanager
 def no_reference():
-    """Trong khối `with`, mọi hàm/lớp công khai của các module nblib (trừ checks, backend) đã
+    """Trong khối `with`, mọi hàm/lớp công khai của các module nblib (trừ checks, backend, data) đã
     nạp đều bị thay bằng hàm ném ReferenceUsedError. Khôi phục nguyên trạng khi ra khỏi khối."""
     saved = []
     try:
