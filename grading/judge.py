@@ -335,10 +335,11 @@ class Judge:
             return "Chưa đạt", str(exc)
         return type(exc).__name__, str(exc)
 
-    def _run_trusted(self, index: int, source: str, label: str):
+    def _run_trusted(self, index: int | None, source: str, label: str):
+        """Chạy mã tin cậy của ô `index` (None: ô lấy từ notebook gốc); hộp cát chết thì ghi cờ."""
         out, err = self._exec(source, label)
         if isinstance(err, SessionDead):
-            self._on_dead(err, f"ô {index + 1}")
+            self._on_dead(err, f"ô {index + 1}" if index is not None else "ô chuẩn bị gốc")
         return out, err
 
     # ---- toàn bộ ---------------------------------------------------------------------------
@@ -398,7 +399,7 @@ class Judge:
             # sửa chúng thì đầu vào của kiểm thử vẫn là dữ liệu của giảng viên.
             for k, src in enumerate(self.trusted_cells or ()):
                 self.trusted_names |= _stored_names(src)
-                self._run_trusted(-1, src, f"<ô gốc {k + 1}>")
+                self._run_trusted(None, src, f"<ô gốc {k + 1}>")
             for i in code_cells:
                 cell = nb.cells[i]
                 if not is_trusted(cell):
