@@ -168,7 +168,13 @@ class Hub:
         from grading.exchange import posix_acl
 
         gids = {grp.getgrnam(g).gr_gid: 1 for g in self.groups}
-        targets = {pathlib.Path(os.path.realpath(sys.executable)), pathlib.Path(sys.base_prefix)}
+        # cả repo và .venv: một bản clone trong `mktemp -d` (0700) thì học viên không đi qua được
+        targets = {
+            pathlib.Path(os.path.realpath(sys.executable)),
+            pathlib.Path(sys.base_prefix),
+            pathlib.Path(sys.prefix) / "bin",
+            REPO_ROOT / "grading",
+        }
         blocked = sorted({d for t in targets for d in t.parents if not os.stat(d).st_mode & 0o001})
         for d in blocked:
             with contextlib.suppress(OSError):
