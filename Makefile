@@ -116,10 +116,10 @@ test-browser: setup sysdeps
 # Chế độ giảng viên (docs/presenting.md): chỉ các ô có thẻ "trinh-chieu", ẩn mã, kernel hâm nóng sẵn,
 # chữ to cho máy chiếu, không tải gì ngoài máy. `make demo-full` trình chiếu cả bài như trước.
 demo: setup fonts
-	$(BIN)/python -m nblib.present "$(NB)" --port=$(PORT)
+	$(BIN)/python -m nblib.presentation.present "$(NB)" --port=$(PORT)
 
 demo-full: setup fonts
-	$(BIN)/python -m nblib.present "$(NB)" --port=$(PORT) --full
+	$(BIN)/python -m nblib.presentation.present "$(NB)" --port=$(PORT) --full
 
 # ---- Chấm điểm (giảng viên) và tự kiểm tra (sinh viên); xem docs/instructors.md ----
 DIR ?= nop-bai

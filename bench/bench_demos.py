@@ -46,7 +46,7 @@ MARK = "__BENCH_DEMOS__"
 # lại "cách ngây thơ" với đúng các hàm của bài giảng.
 PRE_CELL = r"""
 import inspect as _bench_inspect
-import nblib.widgets as _bench_w
+import nblib.presentation.widgets as _bench_w
 if not getattr(_bench_w.Demo, "_bench_patched", False):
     _bench_orig_init = _bench_w.Demo.__init__
     _bench_sig = _bench_inspect.signature(_bench_orig_init)
@@ -64,7 +64,7 @@ import io as _io, json as _json, math as _math, re as _re, time as _time, inspec
 import warnings as _warnings
 import ipywidgets as _W
 import matplotlib.pyplot as _plt
-from nblib.widgets import Demo as _Demo
+from nblib.presentation.widgets import Demo as _Demo
 
 _MAIN = _re.compile(r"tốc độ học|\bα\b|hệ số|keep_prob|λ|lambda", _re.IGNORECASE)
 _RETRAIN = _re.compile(

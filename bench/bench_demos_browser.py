@@ -1,6 +1,6 @@
 """Độ trễ thật của các demo trong chromium: từ lúc đổi thanh trượt tới khi điểm ảnh của hình đổi.
 
-Với mỗi bài ``lectures/NN_*.ipynb``: chạy chế độ giảng viên (``nblib.present``, Voilà, kernel hâm
+Với mỗi bài ``lectures/NN_*.ipynb``: chạy chế độ giảng viên (``nblib.presentation.present``, Voilà, kernel hâm
 nóng), mở trang trong chromium không giao diện (1280×720), đo thời gian tới widget tương tác đầu tiên,
 rồi với mỗi demo (hình ipympl) chọn thanh trượt chính và:
 

@@ -1,4 +1,4 @@
-"""Đo sân chơi huấn luyện (``nblib.playground.Playground``) trên chromium thật, với CPU của máy này.
+"""Đo sân chơi huấn luyện (``nblib.presentation.playground.Playground``) trên chromium thật, với CPU của máy này.
 
 Một notebook có hai ô: sân chơi (mạng 2-8-8-1, 500 điểm, có bản đồ nhiệt từng nơ-ron) và cùng khung
 nhìn đó viết "cách ngây thơ": một hình ipympl (ranh giới quyết định + 16 bản đồ nhiệt nơ-ron + đường
@@ -40,7 +40,7 @@ SCENARIO = dict(
     batch_size=10,
 )
 
-PLAYGROUND_CELL = f"""from nblib.playground import Playground
+PLAYGROUND_CELL = f"""from nblib.presentation.playground import Playground
 pg = Playground(**{SCENARIO!r}, title="Sân chơi (đo)")
 pg"""
 
@@ -49,7 +49,7 @@ import ipywidgets as W
 import numpy as np
 from ipympl.backend_nbagg import Canvas, FigureManager
 from matplotlib.figure import Figure
-from nblib.playground import GRID, Run, evaluate, grid_images, normalize_config, train_step
+from nblib.presentation.playground import GRID, Run, evaluate, grid_images, normalize_config, train_step
 
 cfg = normalize_config(**{SCENARIO!r})
 run = Run(cfg)

@@ -148,7 +148,7 @@ def error_output(ename: str, evalue: str):
 
 
 # ---------------------------------------------------------------------------
-# luật tĩnh, gọi từ nblib.checks qua RemoteObject
+# luật tĩnh, gọi từ nblib.assessment.checks qua RemoteObject
 # ---------------------------------------------------------------------------
 
 
@@ -157,7 +157,7 @@ class Rules:
         self.code = code
 
     def check_no_reference(self, fn: RemoteObject, name, *args, **kwargs):
-        from nblib.checks import _fail
+        from nblib.assessment.checks import _fail
 
         why = self.code.no_reference(fn._name) if fn._name else "không rõ hàm được nộp"
         if why:
@@ -180,7 +180,7 @@ class Rules:
         return result
 
     def check_no_loops(self, fn: RemoteObject, name):
-        from nblib.checks import _fail
+        from nblib.assessment.checks import _fail
 
         why = self.code.no_loops(fn._name) if fn._name else "không rõ hàm được nộp"
         if why:
@@ -232,12 +232,12 @@ def _trusted_namespace() -> dict:
     """Không gian tên của kiểm thử, có sẵn numpy, nblib và các hàm kiểm tra THẬT của bộ chấm (ô
     chuẩn bị bị xoá hay bị dời chỗ thì `check` vẫn không đến từ bài nộp)."""
     import nblib
-    import nblib.checks
+    import nblib.assessment.checks
 
     ns = {"__name__": "__kiem_thu__", "__builtins__": builtins, "np": np, "nblib": nblib}
-    for name in getattr(nblib.checks, "__all__", ()):
-        if hasattr(nblib.checks, name):
-            ns[name] = getattr(nblib.checks, name)
+    for name in getattr(nblib.assessment.checks, "__all__", ()):
+        if hasattr(nblib.assessment.checks, name):
+            ns[name] = getattr(nblib.assessment.checks, name)
     return ns
 
 

@@ -1,7 +1,7 @@
 """Luật tĩnh trên MÃ NGUỒN bài làm, kiểm tra ở bộ chấm (ngoài hộp cát).
 
 - `no_reference`: hàm (và các hàm phụ của học viên mà nó gọi) không dùng nblib ngoài
-  `nblib.checks`, `nblib.backend`, `nblib.data`;
+  `nblib.assessment.checks`, `nblib.backend`, `nblib.data`;
 - `no_loops`: không có vòng lặp `for`/`while`, comprehension hay `np.vectorize`…;
 - `suspicious`: dấu hiệu dùng cơ chế nội bộ/động của Python (exec, gc, sys.settrace…): gắn cờ;
 - `similar_to_reference`: hàm gần giống hệt mã của hàm tham chiếu: gắn cờ cho người xem lại.
@@ -17,7 +17,7 @@ import io
 import pathlib
 import tokenize
 
-from nblib.checks import ALLOWED_MODULES, loop_in
+from nblib.assessment.checks import ALLOWED_MODULES, loop_in
 
 ALLOWED_NBLIB = {m.split(".")[1] for m in ALLOWED_MODULES}
 SUSPICIOUS_NAMES = {

@@ -1,7 +1,7 @@
 """Tự kiểm tra bài làm trước khi nộp (dành cho học viên), thông báo bằng tiếng Việt.
 
 Chạy notebook trong một kernel mới (như khi chấm), rồi báo cho từng ô kiểm thử: đạt/chưa đạt,
-số điểm, và thông điệp của `nblib.checks`. Chỉ chạy phần kiểm thử công khai; phần ẩn được chấm khi nộp.
+số điểm, và thông điệp của `nblib.assessment.checks`. Chỉ chạy phần kiểm thử công khai; phần ẩn được chấm khi nộp.
 Cũng cảnh báo khi ô kiểm thử bị sửa (so với checksum của bản phát hành) hoặc còn ô chưa làm.
 """
 

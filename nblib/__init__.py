@@ -19,7 +19,7 @@ from . import (
 )
 from .backend import describe, get_backend, limit_blas_threads, print_backend, set_backend
 from .model import MLP
-from .train import train
+from .training import train
 
 __all__ = [
     "activations",

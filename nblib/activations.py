@@ -5,7 +5,7 @@ Mỗi hàm ``f(z)`` đi kèm ``f_grad(z)`` = f'(z). Đầu vào là mảng numpy
 
 from __future__ import annotations
 
-from . import validate
+from . import argcheck
 from .backend import namespace as array_namespace
 
 
@@ -117,5 +117,5 @@ def get(name: str):
     """Cặp (f, f') theo tên; báo lỗi tiếng Việt liệt kê các tên hợp lệ."""
     pair = ACTIVATIONS.get(name) if isinstance(name, str) else None
     if pair is None:
-        validate.choice("activation (hàm kích hoạt)", name, tuple(ACTIVATIONS))
+        argcheck.choice("activation (hàm kích hoạt)", name, tuple(ACTIVATIONS))
     return pair

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import activations, backend, validate
+from . import activations, argcheck, backend
 
 METHODS = ("zeros", "xavier", "he", "<số thực scale>")
 
@@ -20,7 +20,7 @@ def _check_method(init):
         if not np.isfinite(init) or init < 0:
             raise ValueError(f"Hệ số khởi tạo (scale) phải là số thực không âm, nhận được {init}.")
         return
-    validate.choice("init (phương pháp khởi tạo)", init, METHODS)
+    argcheck.choice("init (phương pháp khởi tạo)", init, METHODS)
 
 
 def initialize(init, n_out, n_in, rng=0):

@@ -7,15 +7,15 @@ Gradient ``dW`` không chia cho m vì hàm mất mát (``nblib.losses``) đã l�
 
 from __future__ import annotations
 
-from . import activations, backend, validate
+from . import activations, argcheck, backend
 from .backend import namespace as array_namespace
 
 
 def dense_forward(A_prev, W, b):
     """Tầng kết nối đầy đủ: Z = W·A_prev + b. Trả về (Z, cache)."""
-    validate.array("A_prev", A_prev, ndim=2)
-    validate.array("W", W, ndim=2)
-    validate.array("b", b)
+    argcheck.array("A_prev", A_prev, ndim=2)
+    argcheck.array("W", W, ndim=2)
+    argcheck.array("b", b)
     if W.shape[1] != A_prev.shape[0]:
         raise ValueError(
             f"Hình dạng không khớp: W có hình dạng {tuple(W.shape)} nhưng A_prev có hình dạng "
@@ -63,7 +63,7 @@ def dropout_forward(A, keep_prob, train=True, rng=None):
     Chia cho keep_prob giữ nguyên kỳ vọng của kích hoạt, nên lúc kiểm tra (``train=False``) tầng này
     là hàm đồng nhất. ``rng``: bộ sinh numpy hoặc seed. Trả về (out, cache).
     """
-    keep_prob = validate.keep_prob(keep_prob)
+    keep_prob = argcheck.keep_prob(keep_prob)
     if not train or keep_prob == 1.0:
         return A, None
     mask = backend.random_like(backend.rng(rng), A) < keep_prob
@@ -83,7 +83,7 @@ def batchnorm_forward(Z, gamma, beta, bn_state, train=True, momentum=0.9, eps=1e
     trượt trong ``bn_state`` ("running_mean", "running_var", tạo mới nếu chưa có).
     Kiểm tra (``train=False``): dùng trung bình trượt thay cho thống kê của batch.
     """
-    validate.array("Z", Z, ndim=2)
+    argcheck.array("Z", Z, ndim=2)
     xp = array_namespace(Z)
     n = Z.shape[0]
     for name, p in (("gamma", gamma), ("beta", beta)):

@@ -5,7 +5,7 @@ Quy ước: mỗi cột là một mẫu; ``m`` là số mẫu; mất mát là tr
 
 from __future__ import annotations
 
-from . import backend, validate
+from . import argcheck, backend
 from .activations import sigmoid
 from .backend import namespace as array_namespace
 
@@ -33,7 +33,7 @@ def mse(A, Y):
 
     Trả về (J, dJ/dA) với dJ/dA = (A − Y)/m.
     """
-    validate.array("A", A)
+    argcheck.array("A", A)
     Y = _as_targets(Y, A)
     _same_shape(A, Y)
     xp = array_namespace(A)
@@ -47,7 +47,7 @@ def binary_cross_entropy(A, Y):
 
     ``A`` được kẹp vào [ε, 1 − ε] nên không bao giờ có log(0). Trả về (J, dJ/dA).
     """
-    validate.array("A", A)
+    argcheck.array("A", A)
     Y = _as_targets(Y, A)
     _same_shape(A, Y)
     xp = array_namespace(A)
@@ -63,7 +63,7 @@ def sigmoid_cross_entropy(Z, Y):
 
     J = 1/m Σ [max(z, 0) − z·y + log(1 + e^(−|z|))]; dJ/dZ = (σ(Z) − Y)/m.
     """
-    validate.array("Z", Z)
+    argcheck.array("Z", Z)
     Y = _as_targets(Y, Z)
     _same_shape(Z, Y, "Z", "Y")
     xp = array_namespace(Z)
@@ -107,7 +107,7 @@ def softmax_cross_entropy(Z, y):
 
     J = −1/m Σ log softmax(Z)[y]; tính qua log-sum-exp nên không có log(0). dJ/dZ = (softmax(Z) − Y)/m.
     """
-    validate.array("Z", Z, ndim=2)
+    argcheck.array("Z", Z, ndim=2)
     xp = array_namespace(Z)
     m = Z.shape[1]
     shifted = Z - xp.max(Z, axis=0, keepdims=True)

@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from . import activations, backend, layers, losses, validate
+from . import activations, argcheck, backend, layers, losses
 from . import init as init_mod
 from .backend import namespace as array_namespace
 
@@ -49,13 +49,13 @@ class MLP:
         for a in acts:
             activations.get(a)
         self.activations = acts
-        self.output = validate.choice("output (tầng đầu ra)", output, OUTPUTS)
+        self.output = argcheck.choice("output (tầng đầu ra)", output, OUTPUTS)
         if output == "sigmoid" and self.layer_dims[-1] != 1:
             raise ValueError(
                 f"Đầu ra sigmoid cần đúng 1 nơ-ron ở tầng ra, nhận được {self.layer_dims[-1]}."
             )
-        self.lambd = validate.non_negative("lambd (λ của điều chuẩn L2)", lambd)
-        self.keep_prob = validate.keep_prob(keep_prob)
+        self.lambd = argcheck.non_negative("lambd (λ của điều chuẩn L2)", lambd)
+        self.keep_prob = argcheck.keep_prob(keep_prob)
         self.batchnorm = bool(batchnorm)
         self.params = init_mod.init_params(self.layer_dims, init, seed)
         if self.batchnorm:
@@ -68,7 +68,7 @@ class MLP:
 
     # ----- truyền thuận -----
     def _input(self, X):
-        validate.array("X", X, ndim=2)
+        argcheck.array("X", X, ndim=2)
         W1 = self.params["W1"]
         X = backend.asarray(X, like=W1)
         if X.shape[0] != self.layer_dims[0]:
@@ -77,7 +77,7 @@ class MLP:
                 f"{self.layer_dims[0]} đặc trưng ở tầng đầu vào (X phải có hình dạng "
                 f"({self.layer_dims[0]}, m), mỗi cột là một mẫu)."
             )
-        return validate.finite("X", X)
+        return argcheck.finite("X", X)
 
     def _scores(self, X, train):
         p = self.params

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from . import validate
+from . import argcheck
 from .backend import namespace as array_namespace
 
 
@@ -17,7 +17,7 @@ def _state(state, **defaults):
     s = dict(defaults)
     s.update(state or {})
     if type(s["lr"]) is not float or not s["lr"] > 0:  # đường tắt cho trường hợp thường gặp
-        validate.positive("lr (tốc độ học α)", s["lr"])
+        argcheck.positive("lr (tốc độ học α)", s["lr"])
     return s
 
 
@@ -76,7 +76,7 @@ OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "rmsprop": rmsprop, "adam": adam
 
 def get(name):
     """Hàm cập nhật theo tên ("sgd", "momentum", "rmsprop", "adam")."""
-    validate.choice("optimizer (thuật toán tối ưu)", name, tuple(OPTIMIZERS))
+    argcheck.choice("optimizer (thuật toán tối ưu)", name, tuple(OPTIMIZERS))
     return OPTIMIZERS[name]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend, validate
+from . import argcheck, backend
 
 METHODS = ("center", "minmax", "zscore", "robust", "pca", "whiten")
 _EPS = 1e-8
@@ -21,9 +21,9 @@ _EPS = 1e-8
 
 def fit(method, X):
     """Khớp phương pháp ``method`` trên dữ liệu huấn luyện ``X`` (n, m)."""
-    validate.choice("method (phương pháp tiền xử lý)", method, METHODS)
-    validate.array("X", X, ndim=2)
-    validate.finite("X", X)
+    argcheck.choice("method (phương pháp tiền xử lý)", method, METHODS)
+    argcheck.array("X", X, ndim=2)
+    argcheck.finite("X", X)
     x = backend.to_numpy(X).astype(float)
     state = {"method": method, "n_features": x.shape[0]}
     if method in ("center", "zscore", "pca", "whiten"):
@@ -47,7 +47,7 @@ def fit(method, X):
 
 def transform(state, X):
     """Áp dụng phép biến đổi đã khớp cho ``X`` (huấn luyện, kiểm định hay kiểm tra)."""
-    validate.array("X", X, ndim=2)
+    argcheck.array("X", X, ndim=2)
     if X.shape[0] != state["n_features"]:
         raise ValueError(
             f"Hình dạng không khớp: X có {X.shape[0]} đặc trưng (hình dạng {tuple(X.shape)}), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from . import backend, validate
+from . import argcheck, backend
 
 
 def sample(space, gen):
@@ -16,7 +16,7 @@ def sample(space, gen):
     """
     out = {}
     for name, spec in space.items():
-        kind = validate.choice(
+        kind = argcheck.choice(
             f"kiểu phân phối của '{name}'", spec[0], ("log", "uniform", "int", "choice")
         )
         if kind == "log":

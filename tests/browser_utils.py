@@ -197,7 +197,7 @@ def start_voila(notebook):
     """Voilà phục vụ cả một notebook trên 127.0.0.1 (giống `make demo-full NB=...`): khuôn trang
     ``khoa-hoc`` (lab của Voilà, Font Awesome cục bộ thay cho CDN)."""
     sys.path.insert(0, str(ROOT))
-    from nblib import present
+    from nblib.presentation import present
 
     present.write_templates()
     port = free_port()
@@ -533,12 +533,14 @@ def start_present(notebook, preheat=False, diagnostics=True):
     Chờ bằng tệp CSS tĩnh của khuôn trang, không mở trang notebook (mở trang sẽ dùng mất kernel đã
     hâm nóng)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "nblib.present", str(notebook), f"--port={port}"]
+    cmd = [sys.executable, "-m", "nblib.presentation.present", str(notebook), f"--port={port}"]
     if preheat:
         cmd.append("--preheat")
     env = _env()
     if diagnostics:
-        env["NBLIB_DIAGNOSTICS"] = "1"  # nblib.widgets.Demo ghi số nhãn chồng nhau vào trang
+        env["NBLIB_DIAGNOSTICS"] = (
+            "1"  # nblib.presentation.widgets.Demo ghi số nhãn chồng nhau vào trang
+        )
     return Server(
         cmd,
         f"http://127.0.0.1:{port}",

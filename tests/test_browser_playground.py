@@ -1,4 +1,4 @@
-"""Sân chơi huấn luyện (``nblib.playground.Playground``) trên trình duyệt thật: JupyterLab và Voilà.
+"""Sân chơi huấn luyện (``nblib.presentation.playground.Playground``) trên trình duyệt thật: JupyterLab và Voilà.
 
 Một notebook nhỏ chỉ có một sân chơi. Trong mỗi môi trường:
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 NB_DIR = bu.ARTIFACTS / "playground"
 ROOT_SEL = ".nblib-pg"
 NOTEBOOK_CODE = (
-    "from nblib.playground import Playground\n\n"
+    "from nblib.presentation.playground import Playground\n\n"
     'pg = Playground(hidden=[8, 8], seed=1, title="Sân chơi kiểm thử")\n'
     "pg"
 )

@@ -100,7 +100,7 @@ def test_demo_view_figures_follow_window_width_at_150_percent(browser, present_s
 
 
 def test_demo_notebook_keeps_only_needed_cells():
-    from nblib import present
+    from nblib.presentation import present
 
     nb = nbformat.read(ROOT / LECTURE, as_version=4)
     demo = present.build_demo_notebook(nb)

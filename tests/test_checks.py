@@ -1,4 +1,4 @@
-"""Kiểm thử nblib.checks: phản hồi tiếng Việt, AssertionError khi sai, phát hiện gọi nblib."""
+"""Kiểm thử nblib.assessment.checks: phản hồi tiếng Việt, AssertionError khi sai, phát hiện gọi nblib."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 import nblib
 import nblib.activations
-from nblib import checks
-from nblib.checks import check, check_no_reference, check_true, no_reference
+from nblib.assessment import checks
+from nblib.assessment.checks import check, check_no_reference, check_true, no_reference
 
 
 def _message(got, expected, **kw):
@@ -180,7 +180,7 @@ def test_no_reference_restores_everything():
             nblib.activations.sigmoid(np.zeros(1))
         with pytest.raises(checks.ReferenceUsedError):
             nblib.activations.ACTIVATIONS["relu"][0](np.zeros(1))
-        # nblib.checks vẫn dùng được bên trong
+        # nblib.assessment.checks vẫn dùng được bên trong
         assert check("trong khối", np.ones(1), np.ones(1))
     assert nblib.activations.sigmoid is original
     assert nblib.activations.ACTIVATIONS is table

@@ -150,7 +150,7 @@ def _run_public_test(nb, answers: dict) -> str | None:
 
     public, _hidden = split_hidden(_cell(nb, "test_best_init").source)
     import nblib
-    from nblib.checks import check, check_true
+    from nblib.assessment.checks import check, check_true
 
     ns = {"np": np, "nblib": nblib, "check": check, "check_true": check_true, **answers}
     try:
@@ -206,14 +206,14 @@ def test_bt02_every_test_cell_checks_no_loops_in_its_hidden_part():
     for gid, fns in BT02_FUNCTIONS.items():
         public, hidden = split_hidden(_cell(nb, gid).source)
         assert "check_no_loops" not in public
-        assert "from nblib.checks import check_no_loops" in hidden
+        assert "from nblib.assessment.checks import check_no_loops" in hidden
         for fn in fns:
             assert f'check_no_loops("{fn} ' in hidden and f", {fn})" in hidden, (gid, fn)
     assert "Không dùng vòng lặp" in nb.cells[0].source
 
 
 def test_check_no_loops_message_is_vietnamese():
-    from nblib.checks import check_no_loops
+    from nblib.assessment.checks import check_no_loops
 
     def relu(z):
         return np.array([max(x, 0.0) for x in z])

@@ -20,7 +20,7 @@ from lecture_helpers import (
     executed_fixture,
 )
 
-from nblib import quiz as Q
+from nblib.presentation import quiz as Q
 
 NB = "lectures/13_mo_hinh_chuoi.ipynb"
 
@@ -261,7 +261,7 @@ def test_self_check_section_placed_before_questions():
     quiz_idx = [i for i, c in enumerate(cells) if c.cell_type == "code" and "quiz(" in c.source]
     assert 3 <= len(quiz_idx) <= 6 and quiz_idx == list(range(start + 1, stop))
     for i in quiz_idx:
-        assert "from nblib.quiz import quiz" in cells[i].source
+        assert "from nblib.presentation.quiz import quiz" in cells[i].source
 
 
 def test_every_quiz_right_and_wrong_answers(quizzes):

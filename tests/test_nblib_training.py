@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import nblib
-from nblib import data, init, preprocess, search, widgets
-from nblib.train import minibatches
+from nblib import data, init, preprocess, search
+from nblib.presentation import widgets
+from nblib.training import minibatches
 
 matplotlib.use("Agg")
 

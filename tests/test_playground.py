@@ -1,4 +1,4 @@
-"""Sân chơi huấn luyện (``nblib.playground``) không cần trình duyệt: cùng chi phí với ``nblib.train``,
+"""Sân chơi huấn luyện (``nblib.presentation.playground``) không cần trình duyệt: cùng chi phí với ``nblib.train``,
 chuỗi trạng thái, phát hiện phân kỳ, đổi α giữa chừng, điều kiện dừng, tác vụ nền asyncio."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from nblib import backend, optim
 from nblib.model import MLP
-from nblib.playground import (
+from nblib.presentation.playground import (
     DATASETS,
     DEFAULTS,
     FEATURES,
@@ -25,7 +25,7 @@ from nblib.playground import (
     encode_state,
     normalize_config,
 )
-from nblib.train import minibatches, train
+from nblib.training import minibatches, train
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -276,11 +276,11 @@ def test_play_runs_as_asyncio_task_without_blocking():
 
 
 def test_js_and_css_are_shipped_in_the_package_and_offline():
-    js = (ROOT / "nblib" / "playground.js").read_text(encoding="utf-8")
-    css = (ROOT / "nblib" / "playground.css").read_text(encoding="utf-8")
+    js = (ROOT / "nblib" / "presentation" / "playground.js").read_text(encoding="utf-8")
+    css = (ROOT / "nblib" / "presentation" / "playground.css").read_text(encoding="utf-8")
     assert "export default" in js
     assert not re.search(r"https?://", js + css), "không tải gì từ mạng (CDN)"
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert {"playground.js", "playground.css"} <= set(data["package-data"]["nblib"])
+    assert {"playground.js", "playground.css"} <= set(data["package-data"]["nblib.presentation"])
     for label in ("Đặt lại", "Chạy", "Một bước", "Tốc độ học α", "Chuẩn hoá theo batch"):
         assert label in js, label

@@ -1,4 +1,4 @@
-"""Phong cách hình chung (nblib.plots): dấu phẩy thập phân, bảng màu/dấu theo lớp, trục không phóng đại
+"""Phong cách hình chung (nblib.presentation.plots): dấu phẩy thập phân, bảng màu/dấu theo lớp, trục không phóng đại
 dữ liệu phẳng, và Demo đặt lại nhãn trục khi nhãn vạch chia đổi (không chồng nhãn)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from nblib import plots
-from nblib.widgets import Demo, log_slider
+from nblib.presentation import plots
+from nblib.presentation.widgets import Demo, log_slider
 
 
 def test_number_format_uses_decimal_comma():

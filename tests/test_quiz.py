@@ -1,4 +1,4 @@
-"""Câu hỏi tự kiểm tra (`nblib.quiz`) và mục "Bài tập" của mọi bài giảng.
+"""Câu hỏi tự kiểm tra (`nblib.presentation.quiz`) và mục "Bài tập" của mọi bài giảng.
 
 Mỗi ô tự kiểm tra của mọi bài giảng được chạy ở đây, không cần kernel: ô chỉ dựng widget từ các hằng
 số, nên ta chạy mã của ô trong tiến trình kiểm thử rồi điều khiển chính đối tượng `Quiz` (và widget
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from nblib import quiz as Q
+from nblib.presentation import quiz as Q
 
 matplotlib.use("Agg")
 
@@ -63,7 +63,7 @@ def _fmt_comma(x: float) -> str:
 
 
 # ---------------------------------------------------------------------------
-# nblib.quiz
+# nblib.presentation.quiz
 # ---------------------------------------------------------------------------
 
 
@@ -166,7 +166,7 @@ def test_every_lecture_has_a_self_check_section_with_quizzes(num):
     # các câu tự kiểm tra đứng liền nhau, sau các mục chính, ngay trước "Câu hỏi"
     assert quiz_idx == list(range(heads[0] + 1, questions[0]))
     for i in quiz_idx:
-        assert "from nblib.quiz import quiz" in cells[i].source
+        assert "from nblib.presentation.quiz import quiz" in cells[i].source
         assert cells[i].outputs == [] and cells[i].execution_count is None
 
 

@@ -218,10 +218,10 @@ def _judge(student_sources: dict[str, str]):
 @pytest.mark.slow
 def test_judge_wrong_relu_fails_even_when_it_patches_everything():
     cheat = """
-import numpy as np, builtins, nblib.checks
+import numpy as np, builtins, nblib.assessment.checks
 np.allclose = lambda *a, **k: True
 np.isclose = lambda *a, **k: np.array(True)
-nblib.checks.check = lambda *a, **k: True
+nblib.assessment.checks.check = lambda *a, **k: True
 builtins.AssertionError = type("Khong", (Exception,), {})
 def relu(z):
     return z

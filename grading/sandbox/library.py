@@ -58,8 +58,9 @@ def build(withheld, dest_root: pathlib.Path | None = None) -> pathlib.Path:
     """Dựng (một lần cho mỗi danh sách `withheld`) thư mục thư viện chỉ đọc; trả về đường dẫn."""
     plan = _plan(withheld)
     h = hashlib.sha256()
-    for f in [HERE / "inside.py", HERE.parent / "channel.py", *sorted(NBLIB.glob("*.py"))]:
-        h.update(f.name.encode() + f.read_bytes())
+    sources = [HERE / "inside.py", HERE.parent / "channel.py", *sorted(NBLIB.rglob("*.py"))]
+    for f in sources:
+        h.update(f.as_posix().encode() + f.read_bytes())
     h.update(repr(sorted((k, sorted(v) if v else None) for k, v in plan.items())).encode())
     root = dest_root or pathlib.Path(tempfile.gettempdir())
     dest = root / f"grading-lib-{h.hexdigest()[:16]}"
@@ -69,11 +70,15 @@ def build(withheld, dest_root: pathlib.Path | None = None) -> pathlib.Path:
     shutil.copyfile(HERE / "inside.py", tmp / "inside.py")
     shutil.copyfile(HERE.parent / "channel.py", tmp / "channel.py")
     (tmp / "nblib").mkdir()
-    for f in sorted(NBLIB.glob("*.py")):
+    for f in sorted(NBLIB.rglob("*.py")):
+        rel = f.relative_to(NBLIB)
         text = f.read_text(encoding="utf-8")
-        if f.stem in plan:
+        if (
+            rel.parent == pathlib.Path(".") and f.stem in plan
+        ):  # hàm tham chiếu: module toán ở nblib/
             text = withhold(text, f"nblib.{f.stem}", plan[f.stem])
-        (tmp / "nblib" / f.name).write_text(text, encoding="utf-8")
+        (tmp / "nblib" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "nblib" / rel).write_text(text, encoding="utf-8")
     for dirpath, _dirnames, filenames in os.walk(tmp):
         os.chmod(dirpath, 0o755)
         for n in filenames:

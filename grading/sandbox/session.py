@@ -64,7 +64,7 @@ class RemoteObject:
         label = f" `{self._name}`" if self._name else ""
         return f"<đối tượng{label} kiểu {self._type} của bài làm>"
 
-    # nblib.checks gọi các hook này thay cho phép kiểm tra trong tiến trình (xem judge.py)
+    # nblib.assessment.checks gọi các hook này thay cho phép kiểm tra trong tiến trình (xem judge.py)
     def __check_no_reference__(self, name, *args, **kwargs):
         return self._session.rules.check_no_reference(self, name, *args, **kwargs)
 

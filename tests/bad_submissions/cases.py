@@ -417,14 +417,14 @@ def _(out, ctx):
 
 @case(
     "va_checks",
-    "monkeypatch nblib.checks.check và tên `check` trong notebook + relu sai",
+    "monkeypatch nblib.assessment.checks.check và tên `check` trong notebook + relu sai",
     Expect(score=11, zero=("test_relu",)),
 )
 def _(out, ctx):
     _nb(
         out,
-        after="import nblib.checks\n"
-        "nblib.checks.check = lambda *a, **k: None\n"
+        after="import nblib.assessment.checks\n"
+        "nblib.assessment.checks.check = lambda *a, **k: None\n"
         "check = lambda *a, **k: None\n" + WRONG_RELU,
     )
 
@@ -524,11 +524,11 @@ def _cheat(out, code: str, **overrides):
 def _(out, ctx):
     _cheat(
         out,
-        "import nblib.checks\n\n"
+        "import nblib.assessment.checks\n\n"
         "def _luon_dung(*a, **k):\n"
         "    return True\n\n"
-        "for _f in (nblib.checks.check, nblib.checks._check, nblib.checks.check_no_reference,\n"
-        "           nblib.checks.check_true):\n"
+        "for _f in (nblib.assessment.checks.check, nblib.assessment.checks._check, nblib.assessment.checks.check_no_reference,\n"
+        "           nblib.assessment.checks.check_true):\n"
         "    _f.__code__ = _luon_dung.__code__\n",
     )
 
@@ -537,8 +537,8 @@ def _(out, ctx):
 def _(out, ctx):
     _cheat(
         out,
-        "import gc\nimport nblib.checks\n"
-        "_that = nblib.checks.check\n"
+        "import gc\nimport nblib.assessment.checks\n"
+        "_that = nblib.assessment.checks.check\n"
         "for _o in gc.get_referrers(_that):\n"
         "    if isinstance(_o, dict):\n"
         "        for _k, _v in list(_o.items()):\n"
@@ -641,10 +641,10 @@ def _(out, ctx):
 def _(out, ctx):
     _cheat(
         out,
-        "import threading, time\nimport numpy\nimport nblib.checks\n\n"
+        "import threading, time\nimport numpy\nimport nblib.assessment.checks\n\n"
         "def _va_mai():\n"
         "    while True:\n"
-        "        nblib.checks.check = lambda *a, **k: True\n"
+        "        nblib.assessment.checks.check = lambda *a, **k: True\n"
         "        numpy.allclose = numpy.isclose = lambda *a, **k: True\n"
         "        time.sleep(0.001)\n\n"
         "threading.Thread(target=_va_mai, daemon=True).start()\n",
@@ -696,17 +696,17 @@ def _(out, ctx):
     )
 
 
-@case("doi_class_module", "đổi `__class__` của module nblib.checks và numpy", _CHEAT)
+@case("doi_class_module", "đổi `__class__` của module nblib.assessment.checks và numpy", _CHEAT)
 def _(out, ctx):
     _cheat(
         out,
-        "import sys, types\nimport nblib.checks\n\n"
+        "import sys, types\nimport nblib.assessment.checks\n\n"
         "class _M(types.ModuleType):\n"
         "    def __getattribute__(self, name):\n"
         "        if name.startswith(('check', 'allclose', 'isclose')):\n"
         "            return lambda *a, **k: True\n"
         "        return types.ModuleType.__getattribute__(self, name)\n\n"
-        "nblib.checks.__class__ = _M\n"
+        "nblib.assessment.checks.__class__ = _M\n"
         "sys.modules['numpy'].__class__ = _M\n",
     )
 
@@ -1047,8 +1047,8 @@ def _forged_cell(ctx, meta: dict):
     marker = ctx.marker(REPO / "grading")
     source = (
         f"open({str(marker)!r}, 'w').write('mã của học viên chạy trong bộ chấm')\n"
-        "import nblib.checks\n"
-        "nblib.checks._check = lambda *a, **k: None\n"
+        "import nblib.assessment.checks\n"
+        "nblib.assessment.checks._check = lambda *a, **k: None\n"
         "check = lambda *a, **k: True\n"
         "check_no_reference = lambda name, fn, *a, **k: fn(*a, **k)\n"
     )

@@ -8,7 +8,7 @@ import os
 import numpy as np
 from matplotlib import ticker
 
-from . import backend
+from .. import backend
 
 # ----- phong cách chung của khoá học -----
 

@@ -7,7 +7,7 @@ nhiêu lần cũng được. Không chấm điểm: chỉ để tự kiểm tra.
 mã hoá (XOR với một dòng khoá SHA-256 sinh từ muối ngẫu nhiên và chính câu hỏi, rồi base64) thành
 tham số ``key``. Người soạn bài dùng ``encode`` để tạo ``key``, ``decode`` để đọc lại::
 
-    from nblib.quiz import encode, quiz
+    from nblib.presentation.quiz import encode, quiz
 
     q = "σ(0) bằng bao nhiêu?"
     key = encode(q, 0.5, "σ(0) = 1 / (1 + e⁰) = 1/2.", tol=1e-3, hint="Thay z = 0 vào công thức.")
@@ -96,7 +96,7 @@ def decode(question, key) -> dict:
     except (ValueError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(
             "key không khớp với câu hỏi (câu hỏi đã bị sửa sau khi mã hoá?): hãy tạo lại bằng "
-            "nblib.quiz.encode."
+            "nblib.presentation.quiz.encode."
         ) from e
 
 

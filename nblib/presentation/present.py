@@ -1,6 +1,6 @@
 """Chế độ giảng viên: trình chiếu một bài giảng bằng Voilà, chỉ gồm các ô được gắn thẻ trình chiếu.
 
-``make demo NB=lectures/06_khoi_tao_trong_so.ipynb`` gọi ``python -m nblib.present NB``:
+``make demo NB=lectures/06_khoi_tao_trong_so.ipynb`` gọi ``python -m nblib.presentation.present NB``:
 
 1. Dựng *bản trình chiếu* của bài (``.trinh-chieu/<bài>.ipynb``, git bỏ qua): các ô có thẻ
    ``trinh-chieu`` (tiêu đề, hình chính, demo) cùng những ô mã mà chúng cần (tìm theo tên biến: ô định
@@ -26,7 +26,7 @@ import shutil
 import sys
 
 TAG = "trinh-chieu"
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".trinh-chieu"
 TEMPLATE = "trinh-chieu"
 FULL_TEMPLATE = "khoa-hoc"
@@ -129,7 +129,9 @@ def index_template(name=TEMPLATE, present=True):
             flags=re.S,
         )
     if "https://" in text.split("{%- block html_head_js_mathjax")[0] or k != 1 or links not in text:
-        raise RuntimeError("Khuôn trang lab của Voilà đã đổi: cần cập nhật nblib/present.py")
+        raise RuntimeError(
+            "Khuôn trang lab của Voilà đã đổi: cần cập nhật nblib/presentation/present.py"
+        )
     return text
 
 
@@ -370,7 +372,7 @@ def voila_env(build=BUILD):
     env = dict(os.environ)
     share = str(build / "share" / "jupyter")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, env.get("JUPYTER_PATH")) if p)
-    env["NBLIB_PRESENT"] = "1"  # nblib.plots: cỡ chữ và bề rộng hình cho máy chiếu
+    env["NBLIB_PRESENT"] = "1"  # nblib.presentation.plots: cỡ chữ và bề rộng hình cho máy chiếu
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
     env.pop("MPLBACKEND", None)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from . import backend, optim, validate
+from . import argcheck, backend, optim
 from .backend import namespace as array_namespace
 from .model import labels_from_scores
 
@@ -82,7 +82,7 @@ def train(
     "message", "epochs_run", "best_epoch".
     """
     update = optim.get(optimizer)
-    validate.positive("lr (tốc độ học α)", lr)
+    argcheck.positive("lr (tốc độ học α)", lr)
     if int(epochs) < 1:
         raise ValueError(f"epochs phải là số nguyên dương, nhận được {epochs}.")
     X = model._input(X)

@@ -1,4 +1,4 @@
-// Sân chơi huấn luyện trực tiếp (nblib.playground.Playground): phần vẽ trong trình duyệt.
+// Sân chơi huấn luyện trực tiếp (nblib.presentation.playground.Playground): phần vẽ trong trình duyệt.
 // Kernel huấn luyện và gửi các khung hình nhỏ (lưới thô đầu ra, kích hoạt nơ-ron, trọng số, chi phí);
 // tệp này dựng các điều khiển và vẽ mọi thứ lên canvas. Không tải gì từ mạng.
 

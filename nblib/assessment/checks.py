@@ -47,7 +47,7 @@ class CheckFailed(AssertionError):
     """Một phép kiểm tra chưa đạt: mang MỌI vấn đề tìm thấy, hiển thị một lần, không traceback.
 
     IPython gọi `_render_traceback_` thay cho traceback thường, nên học viên chỉ thấy thông điệp
-    tiếng Việt (không có khung của `nblib/checks.py`).
+    tiếng Việt (không có khung của `nblib/assessment/checks.py`).
     """
 
     def __init__(self, problems: list[tuple[str, list[str]]]):
@@ -373,7 +373,7 @@ def check_true(name, condition, message=""):
 # ---------------------------------------------------------------------------
 
 # Module nblib mà bài làm được dùng (công cụ, dữ liệu), cùng luật với bộ chấm (grading/rules.py).
-ALLOWED_MODULES = ("nblib.checks", "nblib.backend", "nblib.data")
+ALLOWED_MODULES = ("nblib.assessment", "nblib.assessment.checks", "nblib.backend", "nblib.data")
 _ALLOWED_MODULES = ALLOWED_MODULES
 
 

@@ -258,7 +258,7 @@ class Demo:
         self._syncing = False
         self._freeze = freeze_layout
         self._ticks = None
-        # Phong cách chung (nblib.plots.style): cỡ chữ, bảng màu; áp cho mọi chữ tạo trong setup.
+        # Phong cách chung (nblib.presentation.plots.style): cỡ chữ, bảng màu; áp cho mọi chữ tạo trong setup.
         with matplotlib.rc_context(plots.style()):
             for ax in self.axes:
                 _restyle_ticks(ax)
