@@ -622,6 +622,348 @@ def english_prose_problems(path, min_words: int = 8, min_stop: int = 3) -> list[
     return probs
 
 
+# --------------------------------------------------------------------------- dấu phẩy thập phân
+
+# Số thập phân viết bằng dấu chấm trong văn xuôi (0.98). Không tính: số mục ("mục 3.1", "### 3.1."),
+# số phiên bản ("Python 3.11", "2.13.0"), địa chỉ IP, tên tệp, định danh (đã bỏ cùng mã và công thức).
+_DECIMAL_POINT = re.compile(r"(?<![\w.,/\\:-])\d+\.\d+(?![\w/\\]|\.\d)")
+_NUMBER_CONTEXT = re.compile(
+    r"(?:mục|phần|§|bài|bước|công thức|hình|bảng|chương|ví dụ|python|phiên bản|bản|version|torch|"
+    r"numpy|nbformat|voilà|jupyterlab|cuda|v)\s*(?:\d+(?:\.\d+)*\s*(?:–|-|,|và|hoặc)\s*)*$",
+    re.IGNORECASE,
+)
+_HEADING_NUMBER = re.compile(r"^(#{1,6}[ \t]+)[\d.]+", re.MULTILINE)
+# Kiểu định dạng làm hiện dấu chấm thập phân: e, g, và f/% có phần thập phân (.0f, .0% thì không).
+_FLOAT_SPEC = re.compile(r"(?:\.(\d+))?([eEfFgG%])?$")
+_CODE_LIKE = re.compile(r"\b(?:np|torch|nblib|math|plt)\.|\bimport\b|lambda\b|\w\(|==")
+# Hàm/lớp bọc một số để f-string in nó bằng dấu phẩy thập phân: f"{comma(x):.3f}" → "0,984".
+COMMA_WRAPPERS = {"comma"}
+_NUMERIC_STRING = re.compile(r"^\s*[-+]?[\d.]+(?:e[-+]?\d+)?\s*$")
+
+
+def _decimal_hits(text: str) -> list[str]:
+    text = _HEADING_NUMBER.sub(lambda m: m.group(1), text)
+    out = []
+    for m in _DECIMAL_POINT.finditer(text):
+        if _NUMBER_CONTEXT.search(text[max(0, m.start() - 40) : m.start()]):
+            continue
+        out.append(m.group())
+    return out
+
+
+def spec_shows_decimal_point(spec: str) -> bool:
+    """Định dạng (phần sau dấu `:` trong f-string, hay `%.3f`) in ra dấu chấm thập phân."""
+    m = _FLOAT_SPEC.search(spec)
+    if not m or (m.group(1) is None and m.group(2) is None):
+        return False
+    precision, kind = m.group(1), m.group(2)
+    if kind in ("e", "E", "g", "G"):
+        return True
+    if kind is None:  # "{x:.3}" giống "g"
+        return True
+    return precision is not None and int(precision) > 0
+
+
+def _code_source(src: str) -> str:
+    # bỏ lệnh magic/shell của IPython để ast đọc được ô
+    return "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
+
+
+def _comma_replaced(tree) -> set[int]:
+    """id các nút nằm trong `<...>.replace(".", ",")` (chuỗi đã đổi sang dấu phẩy)."""
+    import ast
+
+    ok: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "replace"
+            and len(node.args) == 2
+            and all(isinstance(a, ast.Constant) for a in node.args)
+            and [a.value for a in node.args] == [".", ","]
+        ):
+            ok.update(id(n) for n in ast.walk(node.func.value))
+    return ok
+
+
+def code_decimal_problems(src: str) -> list[tuple[int, str]]:
+    """(dòng, mô tả) cho các chuỗi của một ô mã in số bằng dấu chấm thập phân: định dạng f-string
+    `{x:.3f}`/`{x:.2e}`/`{x:.1%}`, `"%.3f" % x`, `"{:.2f}".format(x)` và số viết sẵn trong chuỗi
+    ("α = 0.01"). Không tính `{comma(x):.3f}` (COMMA_WRAPPERS), chuỗi chỉ là một số ("0.5", màu xám của matplotlib), chuỗi trông như mã
+    ("np.random.randn(2, 2) * 0.01") và chuỗi đã qua `.replace(".", ",")`."""
+    import ast
+
+    try:
+        tree = ast.parse(_code_source(src))
+    except SyntaxError:
+        return []
+    ok = _comma_replaced(tree)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    specs = set()
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            specs.update(id(n) for n in ast.walk(node.format_spec))
+            spec = "".join(v.value for v in node.format_spec.values if isinstance(v, ast.Constant))
+            wrapped = (
+                isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name)
+                and node.value.func.id in COMMA_WRAPPERS
+            )
+            if id(node) not in ok and not wrapped and spec_shows_decimal_point(spec):
+                out.append((node.lineno, f"định dạng '{{…:{spec}}}' in dấu chấm thập phân"))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        if id(node) in specs or id(node) in ok or id(node) in docstrings:
+            continue
+        text = node.value
+        if _NUMERIC_STRING.match(text) or _CODE_LIKE.search(text):
+            continue
+        for spec in re.findall(r"%[-+ #0]*\d*(\.\d+)?([eEfFgG])", text):
+            if spec_shows_decimal_point("".join(spec)):
+                out.append((node.lineno, f"định dạng '%{''.join(spec)}' in dấu chấm thập phân"))
+        for spec in re.findall(r"\{[^{}:]*:([^{}]*)\}", text):
+            if spec_shows_decimal_point(spec):
+                out.append((node.lineno, f"định dạng '{{:{spec}}}' in dấu chấm thập phân"))
+        for hit in _decimal_hits(text):
+            out.append((node.lineno, f"chuỗi viết '{hit}'"))
+    return sorted(set(out))
+
+
+def decimal_point_problems(path) -> list[str]:
+    """Dấu chấm thập phân trong văn xuôi markdown (ngoài mã và công thức) và trong chuỗi mà ô mã in ra
+    hoặc vẽ lên hình (nhãn, tiêu đề, chú thích, dòng trạng thái). Quy tắc (glossary.md): dấu phẩy
+    thập phân — 0,98 chứ không 0.98; trong mã, số vẫn viết 0.98."""
+    probs = []
+    for cell in load_cells(path):
+        if cell.cell_type == "markdown":
+            text = _NOTE_TITLE.sub(" ", strip_markdown(drop_english_sections(cell.source)))
+            for hit in _decimal_hits(text):
+                probs.append(
+                    f"{where(path, cell)}: viết '{hit}' — dùng dấu phẩy thập phân "
+                    f"'{hit.replace('.', ',')}' (glossary.md)"
+                )
+        elif cell.cell_type == "code":
+            for line, what in code_decimal_problems(cell.source):
+                probs.append(
+                    f"{where(path, cell)} dòng {line}: {what} — số hiện cho người học dùng dấu phẩy "
+                    "thập phân (nblib.presentation.plots.fmt/percent, hoặc .replace('.', ','))"
+                )
+    return probs
+
+
+# --------------------------------------------------------------------------- từ không dùng trong văn bản
+
+# Từ tiếng Anh/lai không dùng trong văn xuôi tiếng Việt (markdown và chuỗi hiện cho người học; chú thích
+# mã và định danh không tính): từ → nên dùng.
+RUNNING_TEXT_BANNED = {
+    "code": "mã",
+    "bản demo": "demo, minh hoạ hoặc thử nghiệm trực tiếp",
+    "cheatsheet": "bảng tóm tắt",
+    "babysitting": "chăm sóc quá trình học",
+}
+
+
+def _string_constants(src: str) -> list[tuple[int, str]]:
+    import ast
+
+    try:
+        tree = ast.parse(_code_source(src))
+    except SyntaxError:
+        return []
+    return [
+        (n.lineno, n.value)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    ]
+
+
+def banned_word_problems(path) -> list[str]:
+    """Các từ trong RUNNING_TEXT_BANNED xuất hiện trong markdown (ngoài mã, công thức, tên ghi chú)
+    hoặc trong chuỗi của ô mã."""
+    pats = [(term_pattern(w), w, good) for w, good in RUNNING_TEXT_BANNED.items()]
+    probs = []
+    for cell in load_cells(path):
+        if cell.cell_type == "markdown":
+            texts = [
+                (None, _NOTE_TITLE.sub(" ", strip_markdown(drop_english_sections(cell.source))))
+            ]
+        elif cell.cell_type == "code":
+            texts = [
+                (n, _NOTE_TITLE.sub(" ", t))
+                for n, t in _string_constants(cell.source)
+                if not _CODE_LIKE.search(t)
+            ]
+        else:
+            continue
+        for line, text in texts:
+            for pat, _w, good in pats:
+                for m in pat.finditer(text):
+                    at = "" if line is None else f" dòng {line}"
+                    probs.append(f"{where(path, cell)}{at}: dùng '{m.group()}' — hãy dùng '{good}'")
+    return probs
+
+
+# Nhãn trục số bước lặp: một nhãn cho cả khoá học (glossary.md, "bước lặp").
+ITERATION_LABEL = "bước lặp"
+ITERATION_ALIASES = {
+    "bước",
+    "bước cập nhật",
+    "số bước",
+    "số bước cập nhật",
+    "lần cập nhật",
+    "số lần cập nhật",
+    "vòng lặp",
+    "iteration",
+    "iter",
+    "step",
+}
+
+
+def axis_label_problems(path) -> list[str]:
+    """Nhãn trục hoành chỉ số bước lặp phải là ITERATION_LABEL (không 'bước', 'lần cập nhật', 'vòng
+    lặp'…). Đọc `set_xlabel("…")` và `xlabel="…"` trong ô mã."""
+    import ast
+
+    probs = []
+    for cell in load_cells(path):
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_code_source(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            labels = []
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("set_xlabel", "xlabel"):
+                labels += node.args[:1]
+            labels += [k.value for k in node.keywords if k.arg == "xlabel"]
+            for lab in labels:
+                if isinstance(lab, ast.Constant) and isinstance(lab.value, str):
+                    if lab.value.strip().lower() in ITERATION_ALIASES:
+                        probs.append(
+                            f"{where(path, cell)} dòng {node.lineno}: nhãn trục '{lab.value}' — "
+                            f"trục số bước lặp ghi '{ITERATION_LABEL}' (glossary.md)"
+                        )
+    return probs
+
+
+# --------------------------------------------------------------------------- khuôn bài giảng
+
+# Các mục bắt buộc của một bài giảng, theo thứ tự.
+LECTURE_SECTIONS = (
+    "## Mục tiêu",
+    "## Tự kiểm tra",
+    "## Câu hỏi",
+    "## Bài tập",
+    "## Tóm tắt",
+    "## Tài liệu tham khảo",
+)
+LIVE_SECTION = "Thử nghiệm trực tiếp"
+_LIVE_ALIASES = re.compile(
+    r"bản demo|minh hoạ tương tác|minh họa tương tác|thử nghiệm tương tác|\bdemo\b", re.I
+)
+_EXERCISE = re.compile(r"^\d+\.\s+\*\*\((dễ|vừa|khó)\)\*\*\s+\S", re.M)
+_NUMBERED = re.compile(r"^\d+\.\s+\S", re.M)
+
+
+def template_problems(path) -> list[str]:
+    """Khuôn chung của một bài giảng `lectures/NN_*.ipynb`:
+
+    - ô đầu là tiêu đề `# Bài NN — …` (NN là hai chữ số đầu tên tệp);
+    - đủ các mục LECTURE_SECTIONS, đúng thứ tự, mỗi mục một lần;
+    - mục "Tự kiểm tra" có ít nhất một ô gọi `quiz(`;
+    - "Câu hỏi": các câu viết `**Câu N.** …`, đánh số liên tục từ 1;
+    - "Bài tập": 3–5 bài đánh số, mỗi bài ghi mức độ `**(dễ)**`, `**(vừa)**` hoặc `**(khó)**`;
+    - mục trực tiếp (nếu có) tên là "Thử nghiệm trực tiếp", không "Bản demo"/"Minh hoạ tương tác";
+    - "Tài liệu tham khảo" gọi ít nhất một ghi chú của khoá học theo tên (NOTE_TITLES).
+    """
+    path = pathlib.Path(path)
+    cells = load_cells(path)
+    name = rel(path)
+    probs = []
+    num = path.name[:2]
+    first = cells[0].source.splitlines()[0] if cells and cells[0].source else ""
+    if not re.match(rf"# Bài {re.escape(num)} — \S", first):
+        probs.append(f"{name}: ô đầu phải là tiêu đề '# Bài {num} — …', đang là {first!r}")
+    md = [c for c in cells if c.cell_type == "markdown"]
+    heads = [
+        (c.index, ln.strip())
+        for c in md
+        for ln in _FENCED.sub("", c.source).splitlines()
+        if ln.startswith("## ")
+    ]
+    found = []
+    for sec in LECTURE_SECTIONS:
+        at = [i for i, (_, h) in enumerate(heads) if h == sec]
+        if len(at) != 1:
+            probs.append(f"{name}: cần đúng một mục '{sec}', có {len(at)}")
+        else:
+            found.append((at[0], sec))
+    order = [s for _, s in sorted(found)]
+    if order != [s for s in LECTURE_SECTIONS if s in order]:
+        probs.append(f"{name}: các mục phải theo thứ tự {' → '.join(LECTURE_SECTIONS)}: {order}")
+    for idx, h in heads:
+        if _LIVE_ALIASES.search(h) and LIVE_SECTION.lower() not in h.lower():
+            probs.append(
+                f"{name} ô #{idx}: mục '{h}' — mục tương tác tên là '{LIVE_SECTION}' (glossary.md)"
+            )
+
+    def section_text(title):
+        """Văn bản của mục `title` (tới tiêu đề `## ` kế tiếp) và các ô mã trong đó."""
+        out, code, inside = [], [], False
+        for c in cells:
+            lines = c.source.splitlines() if c.cell_type == "markdown" else []
+            if c.cell_type == "code":
+                if inside:
+                    code.append(c.source)
+                continue
+            for ln in lines:
+                if ln.startswith("## "):
+                    inside = ln.strip() == title
+                    continue
+                if inside:
+                    out.append(ln)
+        return "\n".join(out), code
+
+    quiz_md, quiz_code = section_text("## Tự kiểm tra")
+    if "## Tự kiểm tra" in order and not any("quiz(" in s for s in quiz_code):
+        probs.append(f"{name}: mục 'Tự kiểm tra' cần ít nhất một ô gọi quiz(…)")
+    q, _ = section_text("## Câu hỏi")
+    other = re.findall(r"^\*\*(?!Câu \d+\.\*\* )\S*\d+\..*$", q, flags=re.M)
+    if other:
+        probs.append(f"{name}: câu hỏi phải viết '**Câu N.** …': {other[:3]}")
+    numbers = [int(n) for n in re.findall(r"^\*\*Câu (\d+)\.\*\* ", q, flags=re.M)]
+    if "## Câu hỏi" in order and (not numbers or numbers != list(range(1, len(numbers) + 1))):
+        probs.append(
+            f"{name}: câu hỏi phải đánh số '**Câu 1.**', '**Câu 2.**'… liên tục: {numbers}"
+        )
+    ex, _ = section_text("## Bài tập")
+    if "## Bài tập" in order:
+        items = _NUMBERED.findall(ex)
+        marked = _EXERCISE.findall(ex)
+        if not 3 <= len(items) <= 5:
+            probs.append(f"{name}: mục 'Bài tập' cần 3–5 bài đánh số, có {len(items)}")
+        if len(marked) != len(items):
+            probs.append(
+                f"{name}: mỗi bài tập ghi mức độ ngay sau số: '1. **(dễ)** …' "
+                f"({len(marked)}/{len(items)} bài có)"
+            )
+    refs, _ = section_text("## Tài liệu tham khảo")
+    if "## Tài liệu tham khảo" in order and not any(t in refs for t in NOTE_TITLES):
+        probs.append(f"{name}: 'Tài liệu tham khảo' phải gọi ít nhất một ghi chú theo tên")
+    return probs
+
+
 # --------------------------------------------------------------------------- dòng lệnh
 
 
@@ -634,6 +976,11 @@ def check_file(path, glossary: Glossary | None = None, spelling: bool = True) ->
             probs += spelling_problems(path)
         if is_lecture_file(path):
             probs += internal_reference_problems(path)
+            if path.suffix == ".ipynb":
+                probs += template_problems(path)
+        probs += decimal_point_problems(path) + banned_word_problems(path)
+        if path.suffix == ".ipynb":
+            probs += axis_label_problems(path)
         probs += [f"(cảnh báo) {p}" for p in english_prose_problems(path)]
     return probs
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
 import unicodedata
 
 import langcheck as lc
@@ -121,19 +120,32 @@ LECTURE_NOTEBOOKS = [p for p in LECTURE_FILES if p.suffix == ".ipynb"]
 
 @pytest.mark.parametrize("path", LECTURE_NOTEBOOKS, ids=_ids(LECTURE_NOTEBOOKS))
 def test_lecture_template(path):
-    """Một khuôn cho mọi bài: tiêu đề "# Bài NN — …", câu hỏi "**Câu N.** …" đánh số liên tục từ 1."""
+    """Một khuôn cho mọi bài (lc.template_problems): tiêu đề "# Bài NN — …", các mục Mục tiêu → Tự kiểm
+    tra (có quiz) → Câu hỏi ("**Câu N.** …") → Bài tập (3–5 bài có mức độ) → Tóm tắt → Tài liệu tham
+    khảo (gọi ghi chú theo tên); mục tương tác tên "Thử nghiệm trực tiếp"."""
     _exists(path)
-    cells = lc.load_cells(path)
-    num = path.name[:2]
-    assert re.match(rf"# Bài {num} — \S", cells[0].source), cells[0].source.splitlines()[0]
-    questions = [
-        c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("## Câu hỏi")
-    ]
-    assert len(questions) == 1, "cần đúng một ô '## Câu hỏi'"
-    other = re.findall(r"^\*\*(?!Câu \d+\.\*\* )\S*\d+\..*$", questions[0], flags=re.M)
-    assert not other, f"câu hỏi phải viết '**Câu N.** …': {other}"
-    numbers = [int(n) for n in re.findall(r"^\*\*Câu (\d+)\.\*\* ", questions[0], flags=re.M)]
-    assert numbers == list(range(1, len(numbers) + 1)) and numbers, numbers
+    _fail(lc.template_problems(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + DOCS, ids=_ids(NOTEBOOKS + DOCS))
+def test_decimal_comma(path):
+    """Dấu phẩy thập phân trong văn xuôi, nhãn, tiêu đề và số in ra (glossary.md); mã giữ 0.98."""
+    _exists(path)
+    _fail(lc.decimal_point_problems(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + DOCS, ids=_ids(NOTEBOOKS + DOCS))
+def test_no_banned_words_in_running_text(path):
+    """Không "code" (dùng "mã"), "Bản demo", "cheatsheet", "babysitting" trong văn bản tiếng Việt."""
+    _exists(path)
+    _fail(lc.banned_word_problems(path))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_one_iteration_axis_label(path):
+    """Trục số bước lặp có một nhãn cho cả khoá học ("bước lặp")."""
+    _exists(path)
+    _fail(lc.axis_label_problems(path))
 
 
 def test_lecture_readme_lists_notes_by_title():
@@ -418,3 +430,171 @@ def test_missing_hunspell_fails_in_ci(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     with pytest.raises(pytest.fail.Exception):
         require_hunspell()
+
+
+# --------------------------------------------------------------------------- tự kiểm tra các luật mới
+
+
+def test_selfcheck_decimal_point_markdown(tmp_path):
+    p = _fake_notebook(
+        tmp_path,
+        "### 3.1. Tiêu đề có số mục\n\nĐộ chính xác đạt 0.98, còn mất mát 0,12.",
+        "Xem mục 3.2, các bước 3.1–3.5 và chương 6.2 và 8.1–8.3; Python 3.11, torch 2.13.0, máy "
+        "127.0.0.1, tệp `data_v1.2.csv`, mã `x = 0.5`, công thức $a = 0.5$, phiên bản 1.4.",
+        "Trích ghi chú *Super VIP Cheatsheet: Học sâu*; tốc độ học α = 1.5 thì phân kỳ.",
+    )
+    probs = lc.decimal_point_problems(p)
+    assert [s.split("'")[1] for s in probs] == ["0.98", "1.5"], probs
+    assert "ô #0" in probs[0] and "'0,98'" in probs[0] and "ô #2" in probs[1]
+
+
+def test_selfcheck_decimal_point_code(tmp_path):
+    code = (
+        "import re\n%matplotlib widget\n"
+        'def f(x):\n    """Trả về 0.5·x."""\n    return 0.5 * x\n'
+        'print(f"độ chính xác {acc:.1%}, mất mát {loss:.4f}, sai số {err:.2e}, {n:d} mẫu, {t:.0f} ms")\n'
+        'ax.set_title(f"α = {lr:g}")\n'
+        'ax.set_xlabel("tỉ lệ (0.5 là ngẫu nhiên)")\n'
+        'print("%.3f" % x, "{:.2f}".format(y))\n'
+        'print(f"{comma(acc):.1%} và {comma(loss):.4f}", f"{x:.3f}".replace(".", ","))\n'
+        'ax.plot(x, y, color="0.5")\n'
+        'print("np.random.randn(2, 2) * 0.01")\n'
+        'version = "2.13.0"\n'
+    )
+    p = _fake_notebook(tmp_path, "Mở đầu.", code=[code])
+    probs = lc.decimal_point_problems(p)
+    found = sorted(
+        (s.split(" dòng ")[1].split(":")[0], s.split(": ", 1)[1].split(" — ")[0]) for s in probs
+    )
+    assert found == [
+        ("6", "định dạng '{…:.1%}' in dấu chấm thập phân"),
+        ("6", "định dạng '{…:.2e}' in dấu chấm thập phân"),
+        ("6", "định dạng '{…:.4f}' in dấu chấm thập phân"),
+        ("7", "định dạng '{…:g}' in dấu chấm thập phân"),
+        ("8", "chuỗi viết '0.5'"),
+        ("9", "định dạng '%.3f' in dấu chấm thập phân"),
+        ("9", "định dạng '{:.2f}' in dấu chấm thập phân"),
+    ], found
+    assert lc.spec_shows_decimal_point(".3f") and lc.spec_shows_decimal_point(">12.3e")
+    assert not lc.spec_shows_decimal_point(".0f") and not lc.spec_shows_decimal_point("<12")
+    assert not lc.spec_shows_decimal_point("d") and not lc.spec_shows_decimal_point(".0%")
+
+
+def test_selfcheck_banned_words(tmp_path):
+    p = _fake_notebook(
+        tmp_path,
+        "Đoạn code dưới đây chạy `code = 1` và in Unicode; đọc *Super VIP Cheatsheet: Học sâu*.",
+        "## 5. Bản demo: λ\n\nPhần *babysitting* của ghi chú, xem cheatsheet.",
+        code=['# code ở đây không tính\ncode = 1\nprint("Code chạy xong")'],
+    )
+    probs = lc.banned_word_problems(p)
+    found = [(s.split(":")[0].split(" ô ")[1], s.split("'")[1]) for s in probs]
+    assert found == [
+        ("#0 (markdown)", "code"),
+        ("#1 (markdown)", "Bản demo"),
+        ("#1 (markdown)", "cheatsheet"),
+        ("#1 (markdown)", "babysitting"),
+        ("#2 (code) dòng 3", "Code"),
+    ], found
+    assert "'mã'" in probs[0]
+
+
+def test_selfcheck_iteration_axis_label(tmp_path):
+    p = _fake_notebook(
+        tmp_path,
+        "Mở đầu.",
+        code=[
+            'ax.set_xlabel("bước")\nax2.set_xlabel("lần cập nhật")\nax3.set(xlabel="vòng lặp")\n'
+            'ax4.set_xlabel("bước lặp")\nax5.set_xlabel("epoch")\nax6.set_xlabel("tầng")'
+        ],
+    )
+    probs = lc.axis_label_problems(p)
+    assert [s.split("'")[1] for s in probs] == ["bước", "lần cập nhật", "vòng lặp"], probs
+    assert all("'bước lặp'" in s for s in probs)
+
+
+def _template_cells(**override):
+    cells = {
+        "title": "# Bài 07 — Tiền xử lý dữ liệu\n\n## Mục tiêu\n\n- hiểu.",
+        "body": "## 1. Lý thuyết\n\nVăn bản.",
+        "live": "## 2. Thử nghiệm trực tiếp: kéo thanh trượt",
+        "quiz": "## Tự kiểm tra\n\nTrả lời các câu sau.",
+        "questions": "## Câu hỏi\n\n**Câu 1.** Một?\n\n**Câu 2.** Hai?",
+        "exercises": "## Bài tập\n\n1. **(dễ)** A.\n2. **(vừa)** B.\n3. **(khó)** C.",
+        "summary": "## Tóm tắt\n\n- ý chính.\n\n## Tài liệu tham khảo\n\n1. Ghi chú "
+        "*Training Neural Networks, Part I*.",
+    }
+    cells.update(override)
+    return [v for v in cells.values() if v is not None]
+
+
+def _template_nb(tmp_path, quiz_code=True, name="07_bai.ipynb", **override):
+    cells = _template_cells(**override)
+    nb_cells = []
+    for c in cells:
+        nb_cells.append({"cell_type": "markdown", "metadata": {}, "source": c})
+        if c.startswith("## Tự kiểm tra") and quiz_code:
+            nb_cells.append(
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "source": "quiz(...)",
+                    "outputs": [],
+                    "execution_count": None,
+                }
+            )
+    p = tmp_path / name
+    p.write_text(
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": nb_cells})
+    )
+    return p
+
+
+def test_selfcheck_template_good(tmp_path):
+    assert lc.template_problems(_template_nb(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ({"title": "# Bài 7. Tiền xử lý\n\n## Mục tiêu"}, "tiêu đề '# Bài 07 — …'"),
+        ({"quiz": None}, "cần đúng một mục '## Tự kiểm tra', có 0"),
+        ({"exercises": None}, "cần đúng một mục '## Bài tập', có 0"),
+        ({"questions": "## Câu hỏi\n\n**1.** Một?\n\n**2.** Hai?"}, "'**Câu N.** …'"),
+        ({"questions": "## Câu hỏi\n\n**Câu 1.** Một?\n\n**Câu 3.** Ba?"}, "liên tục: [1, 3]"),
+        ({"exercises": "## Bài tập\n\n1. **(dễ)** A.\n2. **(vừa)** B."}, "3–5 bài đánh số, có 2"),
+        ({"exercises": "## Bài tập\n\n1. **(dễ)** A.\n2. B.\n3. **(khó)** C."}, "(2/3 bài có)"),
+        ({"live": "## 2. Minh hoạ tương tác: kéo"}, "tên là 'Thử nghiệm trực tiếp'"),
+        ({"live": "## 2. Bản demo: λ"}, "tên là 'Thử nghiệm trực tiếp'"),
+        (
+            {"summary": "## Tài liệu tham khảo\n\n1. Sách.\n\n## Tóm tắt\n\n- ý."},
+            "các mục phải theo thứ tự",
+        ),
+        ({"summary": "## Tóm tắt\n\n## Tài liệu tham khảo\n\n1. Sách."}, "ghi chú theo tên"),
+    ],
+)
+def test_selfcheck_template_flags(tmp_path, override, expected):
+    probs = lc.template_problems(_template_nb(tmp_path, **override))
+    assert any(expected in s for s in probs), probs
+
+
+def test_selfcheck_template_needs_quiz_cell(tmp_path):
+    probs = lc.template_problems(_template_nb(tmp_path, quiz_code=False))
+    assert probs == [
+        f"{lc.rel(tmp_path / '07_bai.ipynb')}: mục 'Tự kiểm tra' cần ít nhất một ô gọi quiz(…)"
+    ]
+
+
+def test_selfcheck_glossary_rejected_alternatives_flagged(tmp_path, glossary):
+    """Một khái niệm, một tên: các cách gọi khác mà glossary.md liệt kê ở cột Không dùng bị báo."""
+    rejected = glossary.rejected_map()
+    for alt, preferred in [
+        ("hai nửa vầng trăng", "hai mặt trăng"),
+        ("hình trăng khuyết", "hai mặt trăng"),
+        ("ma trận đạo hàm riêng", "ma trận Jacobi"),
+        ("thô đến tinh", "tìm kiếm từ thô đến mịn"),
+    ]:
+        assert rejected[alt].vi == preferred, alt
+    p = _fake_notebook(tmp_path, "Dữ liệu hai nửa vầng trăng và ma trận đạo hàm riêng.")
+    probs = lc.glossary_problems(p, glossary)
+    assert len(probs) == 2 and "'hai mặt trăng'" in probs[0] and "'ma trận Jacobi'" in probs[1]
