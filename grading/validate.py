@@ -19,7 +19,7 @@ def _first_lines(text: str, n: int = 8) -> str:
     return out + ("\n      …" if len(lines) > n else "")
 
 
-def execute_notebook(path: pathlib.Path, cfg):
+def _execute_copy(path: pathlib.Path, cfg):
     """Chạy bản sao của notebook bằng bộ thực thi của nbgrader (cùng cấu hình với lúc chấm)."""
     import nbformat
     from nbgrader.preprocessors import Execute
@@ -66,7 +66,7 @@ def validate(path, cfg=None, echo=print) -> bool:
                 f"Ô khoá '{meta.get('grade_id')}' đã bị sửa: khi chấm, nội dung gốc sẽ được khôi "
                 "phục. Đừng sửa ô kiểm thử."
             )
-    nb = execute_notebook(path, cfg)
+    nb = _execute_copy(path, cfg)
     total = got = 0.0
     passed_all = True
     for cell in nb.cells:
