@@ -635,7 +635,9 @@ _NUMBER_CONTEXT = re.compile(
 _HEADING_NUMBER = re.compile(r"^(#{1,6}[ \t]+)[\d.]+", re.MULTILINE)
 # Kiểu định dạng làm hiện dấu chấm thập phân: e, g, và f/% có phần thập phân (.0f, .0% thì không).
 _FLOAT_SPEC = re.compile(r"(?:\.(\d+))?([eEfFgG%])?$")
-_CODE_LIKE = re.compile(r"\b(?:np|torch|nblib|math|plt)\.|\bimport\b|lambda\b|\w\(|==")
+_CODE_LIKE = re.compile(
+    r"\b(?:np|torch|nblib|math|plt)\.|\bimport\b|lambda\b|==|\w\([^()]*\)\s*[*@/]\s*[\d(]"
+)
 # Hàm/lớp bọc một số để f-string in nó bằng dấu phẩy thập phân: f"{comma(x):.3f}" → "0,984".
 COMMA_WRAPPERS = {"comma"}
 _NUMERIC_STRING = re.compile(r"^\s*[-+]?[\d.]+(?:e[-+]?\d+)?\s*$")

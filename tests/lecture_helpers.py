@@ -166,9 +166,9 @@ def cell_seconds(nb):
 
 def printed_runtime(nb):
     """Thời gian notebook tự in ra ("Thời gian chạy toàn bộ notebook: … s")."""
-    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.]+) s", all_output_text(nb))
+    m = re.search(r"Thời gian chạy toàn bộ notebook: ([\d.,]+) s", all_output_text(nb))
     assert m, "notebook phải in thời gian chạy"
-    return float(m.group(1))
+    return float(m.group(1).replace(",", "."))  # notebook in bằng dấu phẩy thập phân
 
 
 def executed_fixture(path, extra_cells=()):

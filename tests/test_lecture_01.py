@@ -31,6 +31,7 @@ __test_results__["residual_nonlinear"] = residual_nonlinear
 """,
     demo_check_cell("demo", w1=-2.0, w2=0.5, b=1.5),
     demo_check_cell("demo_zero_w", w1=0.0, w2=0.0, b=1.0),
+    demo_check_cell("demo_negative", w1=1.0, w2=-0.5, b=-1.5),
 )
 
 
@@ -51,7 +52,7 @@ def test_worked_example_4_1_and_0_983(executed):
     ref = float(nblib.activations.sigmoid(np.array([0.5 + 1.8 + 1.0 + 0.8]))[0])
     assert r["a"] == pytest.approx(ref, rel=1e-12)
     text = all_output_text(executed[0])
-    assert "4.1000" in text and "0.983" in text and "0.984" in text
+    assert "4,1000" in text and "0,983" in text and "0,984" in text
 
 
 def test_shapes_table(executed):
@@ -85,7 +86,17 @@ def test_demo_updates_in_place(executed):
     _, r = executed
     d = r["demo"]
     assert_demo_ok(d)
-    assert "-2.0·x₁ + 0.5·x₂ + 1.5 = 0" in d["status"]
+    assert "-2,0·x₁ + 0,5·x₂ + 1,5 = 0" in d["status"]
+
+
+def test_demo_status_number_format(executed):
+    """Dòng trạng thái viết số theo glossary: dấu phẩy thập phân, dấu trừ riêng (không "+ -1.5"),
+    danh sách số ngăn bằng "; " (dấu phẩy đã là dấu thập phân)."""
+    status = executed[1]["demo_negative"]["status"]
+    assert "1,0·x₁ − 0,5·x₂ − 1,5 = 0" in status, status
+    assert "+ -" not in status and "." not in status.split("điểm mẫu:")[1]
+    outputs = status.split("điểm mẫu:")[1].split("<")[0].split(";")
+    assert len(outputs) == 5 and all("," in v for v in outputs), outputs
 
 
 def test_demo_zero_weights(executed):

@@ -109,8 +109,8 @@ def test_non_zero_centered_same_sign(executed):
 
 def test_dead_relu(executed):
     _, r = executed
-    low = r["dead_fraction"]["relu, tốc độ học 0.01"]
-    high = r["dead_fraction"]["relu, tốc độ học 0.1"]
+    low = r["dead_fraction"]["relu, tốc độ học 0,01"]
+    high = r["dead_fraction"]["relu, tốc độ học 0,1"]
     assert np.mean(high) > 0.3
     assert np.mean(high) > np.mean(low) + 0.2
     assert r["n_dead_layer2"] > 0

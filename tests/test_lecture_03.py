@@ -109,3 +109,26 @@ def test_gradcheck_demo(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=6)
+
+
+def test_gradient_check_rule_is_nblib_rule():
+    """Quy tắc đọc sai số của mục 6 là đúng quy tắc của `nblib.gradcheck` (một quy tắc cho cả khoá học)."""
+    import re
+
+    import nbformat
+    from conftest import ROOT
+
+    from nblib import gradcheck
+
+    nb = nbformat.read(ROOT / NB, as_version=4)
+    rule = next(c.source for c in nb.cells if "**Quy tắc đọc sai số**" in c.source)
+    rows = [ln for ln in rule.splitlines() if ln.startswith("| ") and "10^{" in ln]
+    exps = [[int(e) for e in re.findall(r"10\^\{(-\d+)\}", ln)] for ln in rows]
+    assert exps == [[-7], [-7, -4], [-4]], rows
+    assert gradcheck.GOOD_REL_ERROR == 10.0**-7 and gradcheck.BAD_REL_ERROR == 10.0**-4
+    verdicts = [ln.split("|")[2].strip() for ln in rows]
+    assert verdicts[0] == gradcheck.verdict(1e-8) == "tốt"
+    assert (
+        verdicts[1].startswith(gradcheck.verdict(1e-5)) and gradcheck.verdict(1e-5) == "cần xem lại"
+    )
+    assert "có lỗi" in verdicts[2] and gradcheck.verdict(1e-3) == "có lỗi"
