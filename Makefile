@@ -20,6 +20,7 @@ PORT ?= 8866
 help:
 	@echo "make lab    — cài đặt (nếu cần) rồi mở khoá học trong JupyterLab"
 	@echo "make test   — cài đặt (nếu cần) rồi chạy ruff + toàn bộ kiểm thử"
+	@echo "make test-unit | test-notebooks | test-grading | test-browser — chỉ một tầng kiểm thử"
 	@echo "make bench  — đo tốc độ nblib so với torch.nn và vòng lặp numpy viết tay"
 	@echo "make demo NB=lectures/<bài>.ipynb — trình chiếu một bài bằng Voilà"
 	@echo "make validate NB=exercises/<bài>/<bài>.ipynb — sinh viên tự kiểm tra bài làm"
@@ -97,6 +98,16 @@ format: setup
 
 test: setup sysdeps lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q
+
+# Từng tầng riêng khi đang sửa mã (make test chạy cả bốn): unit < notebooks < grading < browser.
+test-unit: setup sysdeps
+	$(BIN)/python -m pytest -m unit -n $(PYTEST_WORKERS) --dist loadfile -q
+
+test-notebooks: setup
+	$(BIN)/python -m pytest -m notebooks -n $(PYTEST_WORKERS) --dist loadfile -q
+
+test-grading: setup sysdeps
+	$(BIN)/python -m pytest -m grading -n $(PYTEST_WORKERS) --dist loadfile -q
 
 bench: setup
 	$(BIN)/python bench/bench_train.py

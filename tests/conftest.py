@@ -180,3 +180,40 @@ def browser():
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# ---------------------------------------------------------------------------
+# Bốn tầng kiểm thử, gán theo tệp: `pytest -m unit` (vài chục giây), `-m notebooks` (thực thi bài giảng
+# và bài tập), `-m grading` (chấm đầu-cuối: hộp cát, exchange, Dask, JupyterHub), `-m browser`
+# (JupyterLab/Voilà trong chromium). `make test` chạy cả bốn trong một lần; các tầng nặng được xếp
+# trước để hai tiến trình pytest-xdist (--dist loadfile) không phải chờ một tệp dài bắt đầu sau cùng.
+# ---------------------------------------------------------------------------
+
+TIERS = ("browser", "grading", "notebooks", "unit")
+GRADING_FILES = {
+    "test_cluster.py",
+    "test_exchange.py",
+    "test_grading.py",
+    "test_hub.py",
+    "test_sandbox.py",
+    "test_verdict.py",
+}
+NOTEBOOK_FILES = {"test_homework.py", "test_quiz.py"}
+
+
+def tier_of(filename: str) -> str:
+    """Tầng của một tệp kiểm thử (theo tên tệp)."""
+    if filename.startswith("test_browser"):
+        return "browser"
+    if filename in GRADING_FILES:
+        return "grading"
+    if filename.startswith("test_lecture_") or filename in NOTEBOOK_FILES:
+        return "notebooks"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item.path.name)))
+    # sắp xếp ổn định: tầng nặng trước, trong mỗi tầng giữ thứ tự tệp và thứ tự trong tệp
+    items.sort(key=lambda it: TIERS.index(tier_of(it.path.name)))
