@@ -167,16 +167,6 @@ def decision_boundary(ax, predict_fn, X, y, resolution=200, cmap="coolwarm", alp
     return mesh, pts_artist
 
 
-def loss_curve(ax, history, label=None, per="bước"):
-    """Đường chi phí theo từng bước (``per="bước"``) hoặc theo epoch (``per="epoch"``)."""
-    values = history["loss"] if per == "bước" else history["epoch_loss"]
-    (line,) = ax.plot(np.arange(1, len(values) + 1), values, label=label)
-    ax.set_xlabel("Bước cập nhật" if per == "bước" else "Epoch")
-    ax.set_ylabel("Chi phí")
-    ax.set_title("Đường cong hàm mất mát")
-    return line
-
-
 def accuracy_curves(ax, history):
     """Độ chính xác trên tập huấn luyện và tập kiểm định theo epoch."""
     lines = []
@@ -189,17 +179,6 @@ def accuracy_curves(ax, history):
     ax.set_title("Độ chính xác theo epoch")
     ax.legend()
     return lines
-
-
-def layer_histograms(axes, activations, bins=50, range_=None):
-    """Histogram kích hoạt của từng tầng trên các ``axes`` (một trục mỗi tầng)."""
-    out = []
-    for i, (ax, a) in enumerate(zip(axes, activations)):
-        a = backend.to_numpy(a).ravel()
-        out.append(ax.hist(a, bins=bins, range=range_)[2])
-        ax.set_title(f"Tầng {i + 1}")
-        ax.set_yticks([])
-    return out
 
 
 def loss_surface(ax, f, xlim=(-2, 2), ylim=(-2, 2), levels=30, resolution=200):
