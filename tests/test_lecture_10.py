@@ -14,28 +14,28 @@ NB = "lectures/10_cham_soc_qua_trinh_hoc.ipynb"
 
 COLLECT = """
 __test_results__.update(
-    chi_phi_ban_dau=float(chi_phi_ban_dau),
-    chi_phi_theo_lambda={repr(float(k)): float(v) for k, v in chi_phi_theo_lambda.items()},
-    do_chinh_xac_20=float(do_chinh_xac_20),
-    trang_thai_lr_lon=hist_lon["status"],
-    trang_thai_lr_nho=hist_nho["status"],
-    chi_phi_lr_nho=[float(x) for x in hist_nho["epoch_loss"]],
-    so_lan_tho=len(ket_qua_tho),
-    so_lan_tinh=len(ket_qua_tinh),
-    diem_tho=[float(r["score"]) for r in ket_qua_tho],
-    diem_tinh=[float(r["score"]) for r in ket_qua_tinh],
-    khong_gian_tinh={k: [float(v[1]), float(v[2])] for k, v in khong_gian_tinh.items()},
-    tot_nhat_luoi=float(tot_nhat_luoi),
-    ti_le_nn_thang=float(ti_le_nn_thang),
-    khoang_cach={str(k): float(v) for k, v in khoang_cach.items()},
-    ti_le_cuoi={repr(float(k)): {kk: float(vv) for kk, vv in v.items()} for k, v in ti_le_cuoi.items()},
+    initial_cost=float(initial_cost),
+    cost_by_lambda={repr(float(k)): float(v) for k, v in cost_by_lambda.items()},
+    acc_20=float(acc_20),
+    status_big_lr=hist_big["status"],
+    status_small_lr=hist_small["status"],
+    cost_small_lr=[float(x) for x in hist_small["epoch_loss"]],
+    n_coarse=len(coarse_results),
+    n_fine=len(fine_results),
+    coarse_scores=[float(r["score"]) for r in coarse_results],
+    fine_scores=[float(r["score"]) for r in fine_results],
+    fine_space={k: [float(v[1]), float(v[2])] for k, v in fine_space.items()},
+    best_grid=float(best_grid),
+    random_win_rate=float(random_win_rate),
+    gaps={str(k): float(v) for k, v in gaps.items()},
+    final_ratios={repr(float(k)): {kk: float(vv) for kk, vv in v.items()} for k, v in final_ratios.items()},
 )
 """
 
 DEMO = (
     demo_check_cell(
         "demo",
-        watch={"J": "demo.duong_J.get_ydata()", "va": "demo.duong_va.get_ydata()"},
+        watch={"J": "demo.line_J.get_ydata()", "va": "demo.line_val.get_ydata()"},
         lr=0.03,
         lambd=0.01,
     ),
@@ -52,48 +52,48 @@ def test_no_errors(executed):
 
 def test_initial_loss_is_ln10(executed):
     _, r = executed
-    assert abs(r["chi_phi_ban_dau"] - math.log(10)) < 0.02
+    assert abs(r["initial_cost"] - math.log(10)) < 0.02
 
 
 def test_loss_rises_with_regularization(executed):
     _, r = executed
-    losses = [v for _, v in sorted((float(k), v) for k, v in r["chi_phi_theo_lambda"].items())]
+    losses = [v for _, v in sorted((float(k), v) for k, v in r["cost_by_lambda"].items())]
     assert all(b > a for a, b in zip(losses, losses[1:]))
     assert losses[-1] > losses[0] + 1.0
 
 
 def test_overfit_twenty_examples(executed):
     _, r = executed
-    assert r["do_chinh_xac_20"] == 1.0
+    assert r["acc_20"] == 1.0
 
 
 def test_learning_rate_too_low_and_too_high(executed):
     _, r = executed
-    assert r["trang_thai_lr_lon"] == "phân kỳ"
-    assert r["trang_thai_lr_nho"] == "ok"
-    assert max(r["chi_phi_lr_nho"]) - min(r["chi_phi_lr_nho"]) < 1e-3
+    assert r["status_big_lr"] == "phân kỳ"
+    assert r["status_small_lr"] == "ok"
+    assert max(r["cost_small_lr"]) - min(r["cost_small_lr"]) < 1e-3
 
 
 def test_random_search_coarse_to_fine(executed):
     nb, r = executed
-    assert r["so_lan_tho"] == 30 and r["so_lan_tinh"] == 20
-    assert r["diem_tho"] == sorted(r["diem_tho"], reverse=True)
-    assert r["diem_tinh"][0] >= 0.9  # giai đoạn mịn tìm được cấu hình tốt
-    lo, hi = r["khong_gian_tinh"]["lr"]
+    assert r["n_coarse"] == 30 and r["n_fine"] == 20
+    assert r["coarse_scores"] == sorted(r["coarse_scores"], reverse=True)
+    assert r["fine_scores"][0] >= 0.9  # giai đoạn mịn tìm được cấu hình tốt
+    lo, hi = r["fine_space"]["lr"]
     assert 1e-5 <= lo < hi <= 1e2
     assert "Tìm kiếm ngẫu nhiên" in all_output_text(nb)  # thanh tiến trình tqdm
 
 
 def test_random_beats_grid(executed):
     _, r = executed
-    assert r["ti_le_nn_thang"] > 0.7
+    assert r["random_win_rate"] > 0.7
 
 
 def test_gap_and_update_ratio(executed):
     _, r = executed
-    assert r["khoang_cach"]["50"] > 0.05  # 200 ảnh: quá khớp
-    assert abs(r["khoang_cach"]["2"]) < 0.05  # 2 nơ-ron: dưới khớp, không có khoảng cách
-    ratios = {float(k): v for k, v in r["ti_le_cuoi"].items()}
+    assert r["gaps"]["50"] > 0.05  # 200 ảnh: quá khớp
+    assert abs(r["gaps"]["2"]) < 0.05  # 2 nơ-ron: dưới khớp, không có khoảng cách
+    ratios = {float(k): v for k, v in r["final_ratios"].items()}
     assert ratios[1e-4]["W1"] < 1e-4 < 1e-3 < ratios[0.3]["W1"] < 1e-2
 
 
