@@ -254,3 +254,154 @@ def relu_grad(z):
     }
     assert errors["test_relu"], "relu có vòng lặp mà vẫn đạt"
     assert all(not errors[g] for g in BT02_FUNCTIONS if g != "test_relu"), errors
+
+
+# ---------------------------------------------------------------------------
+# bt06: lan truyền ngược tự suy ra trên đồ thị tính toán
+# ---------------------------------------------------------------------------
+
+B6 = "bt06_batch_norm"
+BT06_NODES = [  # (ô trả lời, ô kiểm thử), đi ngược từ nút 6 về nút 1
+    "scale_shift_backward",
+    "divide_backward",
+    "sqrt_backward",
+    "mean_square_backward",
+    "subtract_mean_backward",
+    "mean_backward",
+]
+BT06_ANSWERS = [*BT06_NODES, "batchnorm_backward_graph", "dvar_from_z_hat", "dmu_from_z_hat"]
+COMPACT = r"m\, d\hat z - \sum_{j=1}^{m} d\hat z^{(j)}"
+
+
+def _bt06_namespace(replace: dict[str, tuple[str, str]] | None = None) -> dict:
+    """Không gian tên như sau khi chạy notebook lời giải: ô chuẩn bị, ô khoá, các ô trả lời."""
+    import nblib
+    from nblib.assessment.checks import check, check_no_reference, check_true
+
+    nb = _nb(B6)
+    ns = {"np": np, "nblib": nblib, "check": check, "check_true": check_true}
+    ns["check_no_reference"] = check_no_reference
+    for c in nb.cells:
+        m = c.metadata.get("nbgrader", {})
+        if c.cell_type != "code" or m.get("grade") or m.get("grade_id") == "setup":
+            continue
+        source = c.source
+        if m.get("grade_id") in (replace or {}):
+            old, new = replace[m["grade_id"]]
+            assert old in source
+            source = source.replace(old, new)
+        exec(compile(source, m.get("grade_id", "ô"), "exec"), ns)
+    return ns
+
+
+def _bt06_public(grade_id: str, ns: dict) -> str | None:
+    from grading.judge import split_hidden
+
+    public, _hidden = split_hidden(_cell(_nb(B6), grade_id).source)
+    try:
+        exec(compile(public, grade_id, "exec"), dict(ns))
+    except AssertionError as e:
+        return str(e)
+    return None
+
+
+def test_bt06_scaffold_is_locked_and_matches_the_reference_forward():
+    from nblib import layers
+
+    nb = _nb(B6)
+    meta = _cell(nb, "batchnorm_nodes").metadata["nbgrader"]
+    assert meta["locked"] and not meta["solution"] and not meta["grade"]
+    ns = _bt06_namespace()
+    rng = np.random.default_rng(0)
+    Z, g, b = 2 + 3 * rng.standard_normal((4, 9)), rng.standard_normal((4, 1)), rng.random((4, 1))
+    nodes = ns["batchnorm_nodes"](Z, g, b, eps=1e-3)
+    out, (z_hat, _g, inv_std) = layers.batchnorm_forward(Z, g, b, {}, train=True, eps=1e-3)
+    np.testing.assert_allclose(nodes["out"], out)
+    np.testing.assert_allclose(nodes["z_hat"], z_hat)
+    np.testing.assert_allclose(nodes["std"], 1 / inv_std)
+    assert set(nodes) == {"Z", "mu", "zc", "var", "std", "z_hat", "gamma", "out"}
+
+
+def test_bt06_every_backward_node_is_an_answer_checked_numerically():
+    from grading.judge import split_hidden
+
+    nb = _nb(B6)
+    for gid in BT06_ANSWERS + ["batchnorm_backward"]:
+        assert _cell(nb, gid).metadata["nbgrader"]["solution"], gid
+        public, hidden = split_hidden(_cell(nb, f"test_{gid}").source)
+        assert "numeric_node_gradient(" in public, gid  # sai phân trung tâm, thấy được
+        assert f'check_no_reference("{gid}", {gid},' in hidden, gid
+    # chuỗi ghép thật sự đi qua sáu nút của học viên
+    chain = _cell(nb, "batchnorm_backward_graph").source
+    assert all(f"{name}(" in chain for name in BT06_NODES)
+
+
+def test_bt06_compact_formula_is_derived_not_given():
+    """Công thức gọn của dZ chỉ xuất hiện SAU ô kiểm thử của batchnorm_backward."""
+    nb = _nb(B6)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    after = ids.index("test_batchnorm_backward")
+    where = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and COMPACT in c.source]
+    assert where and min(where) > after
+    before = "\n".join(c.source for c in nb.cells[:after] if c.cell_type == "markdown")
+    assert r"\sum_{i=1}^{m} d\hat{z}^{(i)}" not in before and "m\\, d\\hat" not in before
+    exercise = nbformat.read(REPO / "exercises" / B6 / f"{B6}.ipynb", as_version=4)
+    for gid in ["batchnorm_backward", *BT06_ANSWERS]:
+        assert "raise NotImplementedError()" in _cell(exercise, gid).source, gid
+
+
+def test_bt06_solution_passes_every_public_test():
+    ns = _bt06_namespace()
+    for gid in ["batchnorm_backward", *BT06_ANSWERS]:
+        assert _bt06_public(f"test_{gid}", ns) is None, gid
+
+
+@pytest.mark.parametrize(
+    "drop, why",
+    [
+        ('    dzc = dzc + mean_square_backward(dvar, nodes["zc"])\n', "nhánh qua nút 3"),
+        ("    dZ = dZ + mean_backward(dmu, dout.shape[1])\n", "nhánh qua nút 1"),
+    ],
+)
+def test_bt06_public_test_names_the_forgotten_branch(drop, why, capsys):
+    ns = _bt06_namespace({"batchnorm_backward_graph": (drop, "")})
+    msg = _bt06_public("test_batchnorm_backward_graph", ns)
+    assert msg is not None and why in msg and "cộng lại" in msg
+
+
+@pytest.mark.parametrize(
+    "gid, old, new, why",
+    [
+        (
+            "scale_shift_backward",
+            "(dout * z_hat).sum(axis=1, keepdims=True)",
+            "dout * z_hat",
+            "tổng",
+        ),
+        ("divide_backward", "(dz_hat * zc).sum(axis=1, keepdims=True)", "(dz_hat * zc)", "tổng"),
+        ("mean_backward", "np.repeat(dmu / m, m, axis=1)", "dmu / m", "(3, 5)"),
+        ("sqrt_backward", "dstd / (2.0 * std)", "dstd / std", "gấp 2 lần"),
+    ],
+)
+def test_bt06_public_node_tests_explain_common_mistakes(gid, old, new, why, capsys):
+    msg = _bt06_public(f"test_{gid}", _bt06_namespace({gid: (old, new)}))
+    assert msg is not None and why in msg
+
+
+def test_bt06_second_sum_vanishes_only_without_eps():
+    """Đề nói Σ dZ ⊙ ẑ = 0 khi ε = 0, và với ε > 0 bằng ε/(σ² + ε) · (1/s) Σ dẑ ⊙ ẑ."""
+    from nblib import layers
+
+    rng = np.random.default_rng(3)
+    Z, g, b = rng.standard_normal((3, 6)), rng.standard_normal((3, 1)), rng.standard_normal((3, 1))
+    dout = rng.standard_normal((3, 6))
+    for eps in (0.0, 0.1):
+        _, cache = layers.batchnorm_forward(Z, g, b, {}, train=True, eps=eps)
+        dZ = layers.batchnorm_backward(dout, cache)[0]
+        z_hat, var = cache[0], Z.var(axis=1, keepdims=True)
+        s = np.sqrt(var + eps)
+        stated = eps / (var + eps) / s * np.sum(dout * g * z_hat, axis=1, keepdims=True)
+        np.testing.assert_allclose(np.sum(dZ * z_hat, axis=1, keepdims=True), stated, atol=1e-12)
+        np.testing.assert_allclose(np.sum(dZ, axis=1), 0, atol=1e-12)
+    text = _markdown(_nb(B6))
+    assert r"\frac{\varepsilon}{\sigma_B^2 + \varepsilon}" in text
