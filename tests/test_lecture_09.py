@@ -15,28 +15,28 @@ NB = "lectures/09_regularization.ipynb"
 
 COLLECT = """
 __test_results__.update(
-    ti_le_nguoc=float(ti_le_trung_binh_nguoc),
-    ti_le_thuong=float(ti_le_trung_binh_thuong),
+    ratio_inverted=float(mean_ratio_inverted),
+    ratio_plain=float(mean_ratio_plain),
     keep_prob=float(keep_prob),
-    so_bi_tat=float(so_bi_tat),
-    chuan_theo_lambda={repr(float(k)): float(v) for k, v in chuan_theo_lambda.items()},
-    khoang_cach_khong_dc=float(khoang_cach_khong_dc),
-    khoang_cach_l2=float(khoang_cach_l2),
-    khoang_cach_dropout=float(khoang_cach_dropout),
-    do_tuyen_tinh={repr(float(k)): float(v) for k, v in do_tuyen_tinh.items()},
-    relu_tuyen_tinh={repr(float(k)): v for k, v in relu_tuyen_tinh.items()},
-    sai_so_bayes=float(sai_so_bayes),
-    ket_qua_3={k: [float(a), float(b)] for k, (a, b) in ket_qua_3.items()},
-    chan_doan=[chan_doan(tr, va) for tr, va in bang_ghi_chu],
-    tang_cuong={k: [float(a), float(b)] for k, (a, b) in ket_qua_tang.items()},
-    so_he_so_0={k: int((abs(v) < 1e-10).sum()) for k, v in cac_cach.items()},
+    n_dropped=float(n_dropped),
+    norm_by_lambda={repr(float(k)): float(v) for k, v in norm_by_lambda.items()},
+    gap_no_reg=float(gap_no_reg),
+    gap_l2=float(gap_l2),
+    gap_dropout=float(gap_dropout),
+    tanh_deviation={repr(float(k)): float(v) for k, v in tanh_deviation.items()},
+    relu_linearity={repr(float(k)): v for k, v in relu_linearity.items()},
+    bayes_error=float(bayes_error),
+    results_3={k: [float(a), float(b)] for k, (a, b) in results_3.items()},
+    diagnose=[diagnose(tr, va) for tr, va in notes_table],
+    augmentation={k: [float(a), float(b)] for k, (a, b) in aug_results.items()},
+    n_zero_coefs={k: int((abs(v) < 1e-10).sum()) for k, v in methods.items()},
 )
 """
 
 DEMO = (
     demo_check_cell(
         "demo",
-        watch={"anh": "demo.mesh.get_array()", "cot": "[b.get_height() for b in demo.bars]"},
+        watch={"mesh": "demo.mesh.get_array()", "bars": "[b.get_height() for b in demo.bars]"},
         lambd=1.0,
         keep_prob=0.7,
     ),
@@ -52,7 +52,7 @@ def test_no_errors(executed):
 
 def test_notes_table_diagnosis(executed):
     _, r = executed
-    assert r["chan_doan"] == [
+    assert r["diagnose"] == [
         "phương sai cao (quá khớp)",
         "độ chệch cao (dưới khớp)",
         "độ chệch cao + phương sai cao",
@@ -63,14 +63,14 @@ def test_notes_table_diagnosis(executed):
 def test_dropout_preserves_mean(executed):
     _, r = executed
     # dropout ngược giữ nguyên trung bình (trong vài phần trăm), chỉ tắt thì còn keep_prob lần
-    assert abs(r["ti_le_nguoc"] - 1.0) < 0.03
-    assert abs(r["ti_le_thuong"] - r["keep_prob"]) < 0.03
-    assert abs(r["so_bi_tat"] - 50 * (1 - r["keep_prob"])) < 0.5
+    assert abs(r["ratio_inverted"] - 1.0) < 0.03
+    assert abs(r["ratio_plain"] - r["keep_prob"]) < 0.03
+    assert abs(r["n_dropped"] - 50 * (1 - r["keep_prob"])) < 0.5
 
 
 def test_l2_shrinks_weights(executed):
     _, r = executed
-    norms = [v for _, v in sorted(((float(k), v) for k, v in r["chuan_theo_lambda"].items()))]
+    norms = [v for _, v in sorted(((float(k), v) for k, v in r["norm_by_lambda"].items()))]
     assert len(norms) >= 5
     # chuẩn trọng số giảm đơn điệu theo λ và λ lớn nhất co trọng số ít nhất 5 lần
     assert all(b < a for a, b in zip(norms, norms[1:]))
@@ -79,47 +79,47 @@ def test_l2_shrinks_weights(executed):
 
 def test_regularization_narrows_gap(executed):
     _, r = executed
-    assert r["khoang_cach_khong_dc"] > 0.05  # quá khớp rõ khi không điều chuẩn
-    assert r["khoang_cach_l2"] < r["khoang_cach_khong_dc"]
-    assert r["khoang_cach_dropout"] < r["khoang_cach_khong_dc"]
+    assert r["gap_no_reg"] > 0.05  # quá khớp rõ khi không điều chuẩn
+    assert r["gap_l2"] < r["gap_no_reg"]
+    assert r["gap_dropout"] < r["gap_no_reg"]
 
 
 def test_overfit_example_and_bayes_error(executed):
     _, r = executed
-    assert 0.08 < r["sai_so_bayes"] < 0.15
-    tr0, va0 = r["ket_qua_3"]["mạng 64-64, λ = 0"]
-    assert tr0 < r["sai_so_bayes"] < va0  # học thuộc nhiễu: sai số huấn luyện dưới mức tối ưu
+    assert 0.08 < r["bayes_error"] < 0.15
+    tr0, va0 = r["results_3"]["mạng 64-64, λ = 0"]
+    assert tr0 < r["bayes_error"] < va0  # học thuộc nhiễu: sai số huấn luyện dưới mức tối ưu
 
 
 def test_tanh_nearly_linear_with_large_lambda(executed):
     _, r = executed
-    lech = {float(k): v for k, v in r["do_tuyen_tinh"].items()}
-    assert lech[3.0] < 0.05 < lech[0.0]
+    dev = {float(k): v for k, v in r["tanh_deviation"].items()}
+    assert dev[3.0] < 0.05 < dev[0.0]
 
 
 def test_relu_sweep_nearly_linear_with_large_lambda(executed):
     """Câu 5: đường quét λ dùng ReLU; λ lớn làm nơ-ron luôn bật/luôn tắt, mạng gần tuyến tính, dưới khớp."""
     _, r = executed
-    relu = {float(k): v for k, v in r["relu_tuyen_tinh"].items()}
+    relu = {float(k): v for k, v in r["relu_linearity"].items()}
     assert relu[10.0]["r2"] > 0.95 and relu[0.0]["r2"] < 0.8
-    assert relu[10.0]["co_dinh"][1] > 0.8 > relu[0.0]["co_dinh"][1]
+    assert relu[10.0]["constant_frac"][1] > 0.8 > relu[0.0]["constant_frac"][1]
     assert abs(relu[10.0]["train"] - 0.83) < 0.03 and abs(relu[10.0]["val"] - 0.83) < 0.03
-    tr_logistic = 1 - r["ket_qua_3"]["hồi quy logistic"][0]
+    tr_logistic = 1 - r["results_3"]["hồi quy logistic"][0]
     assert abs(relu[10.0]["train"] - tr_logistic) < 0.03
 
 
 def test_l1_gives_zeros_l2_does_not(executed):
     _, r = executed
-    assert r["so_he_so_0"]["L2"] == 0
-    assert r["so_he_so_0"]["L1"] >= 10
+    assert r["n_zero_coefs"]["L2"] == 0
+    assert r["n_zero_coefs"]["L1"] >= 10
 
 
 def test_outputs_mention_key_numbers(executed):
     nb, r = executed
     text = all_output_text(nb)
-    assert "tỉ lệ 1.00" in text or "tỉ lệ 0.99" in text
+    assert "tỉ lệ 1,00" in text or "tỉ lệ 0,99" in text
     assert "Dừng sớm" in text
-    assert math.isfinite(r["tang_cuong"]["150 ảnh gốc"][1])
+    assert math.isfinite(r["augmentation"]["150 ảnh gốc"][1])
 
 
 def test_demo_updates_in_place(executed):
@@ -128,7 +128,7 @@ def test_demo_updates_in_place(executed):
     assert_demo_ok(
         d
     )  # ảnh xác suất và các cột đều đổi, vẽ lại đúng 1 lần, không lỗi, không phân kỳ
-    assert set(d["watched_changed"]) == {"anh", "cot"}
+    assert set(d["watched_changed"]) == {"mesh", "bars"}
     assert d["values"]["keep_prob"] == pytest.approx(0.7)
 
 
