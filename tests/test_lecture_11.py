@@ -14,35 +14,35 @@ NB = "lectures/11_tong_quan_cnn_rnn.ipynb"
 
 COLLECT = """
 __test_results__.update(
-    sai_lech_conv=float(sai_lech_conv),
-    so_kiem_tra=int(so_kiem_tra),
-    so_khop=int(so_khop),
-    bang_tham_so=[[r[0], list(r[1]), list(r[2]), int(r[3]), int(r[4])] for r in bang_tham_so],
-    tong_cong_thuc=int(tong_cong_thuc),
-    tong_torch=int(tong_torch),
+    conv_diff=float(conv_diff),
+    n_checked=int(n_checked),
+    n_match=int(n_match),
+    param_table=[[r[0], list(r[1]), list(r[2]), int(r[3]), int(r[4])] for r in param_table],
+    total_formula=int(total_formula),
+    total_torch=int(total_torch),
     R2=int(R2),
-    truong_tiep_nhan=[[cnn.receptive_field(ks, ss), *map(int, do_truong_tiep_nhan(ks, ss)[:2])] for ks, ss in cac_mang],
+    receptive_fields=[[cnn.receptive_field(ks, ss), *map(int, measure_receptive_field(ks, ss)[:2])] for ks, ss in stacks],
     acc_cnn_val=float(acc_cnn_val),
-    sai_lech_rnn=float(sai_lech_rnn),
-    sai_lech_jacobi=float(sai_lech_jacobi),
-    chuan_tuyen_tinh={str(rho): float(chuan_gradient_theo_thoi_gian(rho, "tuyến tính")[-1]) for rho in (0.5, 1.0, 1.5)},
+    rnn_diff=float(rnn_diff),
+    jacobian_diff=float(jacobian_diff),
+    norm_linear={str(rho): float(grad_norm_over_time(rho, "tuyến tính")[-1]) for rho in (0.5, 1.0, 1.5)},
     T_MAX=int(T_MAX),
-    ti_le_lstm={k: float(g[0] / g[-1]) for k, g in grad_theo_mang.items()},
-    sai_lech_lstm=float(sai_lech_lstm),
-    sai_lech_gru=float(sai_lech_gru),
+    lstm_ratio={k: float(g[0] / g[-1]) for k, g in grad_by_net.items()},
+    lstm_diff=float(lstm_diff),
+    gru_diff=float(gru_diff),
     acc_20=float(acc_20),
     gradcheck_ok=bool(gradcheck_ok),
-    O_cau1=int(O_cau1),
+    O_q1=int(O_q1),
 )
 """
 
-RHO_EXPR = "_np.asarray(demo.duong_rho.get_ydata(), dtype=float)"
+RHO_EXPR = "_np.asarray(demo.line_rho.get_ydata(), dtype=float)"
 DEMO = (
     demo_check_cell(
         "demo",
-        watch={"duong": "demo.duong.get_ydata()"},
+        watch={"line": "demo.line.get_ydata()"},
         extra={
-            "rho_dung": f"bool(_np.allclose({RHO_EXPR}, 1.3 ** _np.arange(1, len({RHO_EXPR}) + 1)))"
+            "rho_ok": f"bool(_np.allclose({RHO_EXPR}, 1.3 ** _np.arange(1, len({RHO_EXPR}) + 1)))"
         },
         rho=1.3,
         activation="tanh",
@@ -59,48 +59,48 @@ def test_no_errors(executed):
 
 def test_conv_from_scratch_matches_torch(executed):
     _, r = executed
-    assert r["sai_lech_conv"] < 1e-10
+    assert r["conv_diff"] < 1e-10
 
 
 def test_output_size_formula_agrees_with_torch_on_grid(executed):
     _, r = executed
-    assert r["so_kiem_tra"] > 1000
-    assert r["so_khop"] == r["so_kiem_tra"]
+    assert r["n_checked"] > 1000
+    assert r["n_match"] == r["n_checked"]
 
 
 def test_parameter_table_matches_torch(executed):
     _, r = executed
-    for ten, hinh, hinh_torch, a, b in r["bang_tham_so"]:
-        assert hinh == hinh_torch, ten
-        assert a == b, ten
-    assert r["tong_cong_thuc"] == r["tong_torch"] == 1898
+    for name, shape, torch_shape, a, b in r["param_table"]:
+        assert shape == torch_shape, name
+        assert a == b, name
+    assert r["total_formula"] == r["total_torch"] == 1898
 
 
 def test_receptive_field(executed):
     _, r = executed
     assert r["R2"] == 5
-    for R, h, w in r["truong_tiep_nhan"]:
+    for R, h, w in r["receptive_fields"]:
         assert R == h == w
 
 
 def test_rnn_and_gradients_through_time(executed):
     _, r = executed
-    assert r["sai_lech_rnn"] < 1e-6
-    assert r["sai_lech_jacobi"] < 1e-8
+    assert r["rnn_diff"] < 1e-6
+    assert r["jacobian_diff"] < 1e-8
     T = r["T_MAX"]
-    lin = {float(k): v for k, v in r["chuan_tuyen_tinh"].items()}
+    lin = {float(k): v for k, v in r["norm_linear"].items()}
     # RNN tuyến tính với W_aa = ρ·Q (Q trực giao): chuẩn gradient đúng bằng ρ^T
     for rho, v in lin.items():
         assert v == pytest.approx(rho**T, rel=1e-6)
-    assert r["ti_le_lstm"]["RNN tanh"] < 1e-6
-    assert r["ti_le_lstm"]["LSTM, b_f = 3"] > 1e-2
+    assert r["lstm_ratio"]["RNN tanh"] < 1e-6
+    assert r["lstm_ratio"]["LSTM, b_f = 3"] > 1e-2
 
 
 def test_gate_names_match_torch(executed):
     """Mục 6.3: [i, f, g, o] của nn.LSTM là Γ_i, Γ_f, c̃, Γ_o; [r, z, n] của nn.GRU là Γ_r, 1 − Γ_u, c̃."""
     _, r = executed
-    assert r["sai_lech_lstm"] < 1e-6
-    assert r["sai_lech_gru"] < 1e-6
+    assert r["lstm_diff"] < 1e-6
+    assert r["gru_diff"] < 1e-6
     md = "\n".join(c.source for c in nbformat.read(ROOT / NB, as_version=4).cells)
     assert "cổng liên quan" not in md
     assert "cổng vào $\\Gamma_i$" in md and "cổng đặt lại $\\Gamma_r$" in md
@@ -111,15 +111,15 @@ def test_small_cnn_trains_and_tips(executed):
     assert r["acc_cnn_val"] > 0.9
     assert r["acc_20"] == 1.0
     assert r["gradcheck_ok"]
-    assert r["O_cau1"] == 32
+    assert r["O_q1"] == 32
 
 
 def test_demo_updates_in_place(executed):
     _, r = executed
     d = r["demo"]
     assert_demo_ok(d)  # đường chuẩn gradient đổi, vẽ lại đúng 1 lần, không lỗi
-    assert d["watched_changed"] == {"duong": True}
-    assert d["extra"]["rho_dung"]
+    assert d["watched_changed"] == {"line": True}
+    assert d["extra"]["rho_ok"]
     assert "T = 40" in d["status"]
 
 
