@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-from array_api_compat import is_array_api_obj
-
-from .backend import namespace as array_namespace
+from . import backend
 
 
 def array(name: str, x, ndim: int | None = None):
     """Báo ``TypeError`` nếu ``x`` không phải mảng numpy/tensor torch; ``ValueError`` nếu sai số chiều."""
-    if type(x) is not np.ndarray and not is_array_api_obj(x):
+    if not backend.is_array(x):
         raise TypeError(
             f"Tham số '{name}' phải là mảng numpy hoặc tensor torch, nhận được {type(x).__name__}."
         )
@@ -27,7 +24,7 @@ def array(name: str, x, ndim: int | None = None):
 def finite(name: str, x):
     """Báo ``ValueError`` nếu ``x`` chứa NaN hoặc vô cực."""
     array(name, x)
-    xp = array_namespace(x)
+    xp = backend.namespace(x)
     if not bool(xp.all(xp.isfinite(x))):
         n_nan = int(xp.sum(xp.astype(xp.isnan(x), xp.int64)))
         n_inf = int(xp.sum(xp.astype(xp.isinf(x), xp.int64)))

@@ -17,12 +17,13 @@ backend, nên cùng một seed cho cùng kết quả trên mọi backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import array_api_compat.numpy as _np_xp
 import numpy as np
 from array_api_compat import array_namespace as _compat_namespace
-from array_api_compat import device, is_torch_array
+from array_api_compat import device, is_array_api_obj, is_torch_array
 
 _VALID = ("auto", "numpy", "torch", "cuda")
 
@@ -142,45 +143,76 @@ def _torch_xp():
     return _state["torch"]
 
 
-def asarray(x, dtype=None, like=None):
-    """Chuyển ``x`` thành mảng của backend hiện tại (hoặc cùng loại, cùng thiết bị với ``like``)."""
-    if like is not None:
-        if is_torch_array(like):
-            import torch
+def _target(like=None):
+    """Nơi mảng mới được tạo: ``(thư viện, thiết bị, kiểu số thực)``, quyết định ở một chỗ duy nhất.
 
-            src = x if is_torch_array(x) else np.asarray(to_numpy(x))
-            return torch.as_tensor(src, dtype=dtype or like.dtype, device=like.device)
-        return np.asarray(to_numpy(x), dtype=dtype or like.dtype)
-    name = get_backend()
-    if name == "numpy":
-        return np.asarray(to_numpy(x), dtype=dtype or default_dtype())
+    Có ``like``: cùng thư viện và thiết bị với ``like``, kiểu số thực của ``like`` (nếu ``like`` là
+    mảng số nguyên thì dùng kiểu số thực mặc định). Không có ``like``: theo backend hiện tại.
+    """
+    if like is None:
+        name = get_backend()
+        if name == "numpy":
+            return "numpy", None, default_dtype()
+        return "torch", ("cuda" if name == "cuda" else "cpu"), default_dtype()
+    if type(like) is np.ndarray:  # đường tắt cho trường hợp thường gặp nhất
+        return "numpy", None, like.dtype if like.dtype.kind == "f" else np.float64
+    if is_torch_array(like):
+        import torch
+
+        return "torch", like.device, like.dtype if like.dtype.is_floating_point else torch.float64
+    like = np.asarray(like)
+    return "numpy", None, like.dtype if like.dtype.kind == "f" else np.float64
+
+
+def _convert(x, library, dev, dtype):
+    """Đường chuyển đổi duy nhất: ``x`` (mảng numpy, tensor torch, list, số) thành mảng của
+    ``library`` ("numpy" hoặc "torch") trên thiết bị ``dev`` với kiểu ``dtype``."""
+    if library == "numpy":
+        return np.asarray(to_numpy(x)).astype(dtype, copy=False)
     import torch
 
-    dev = "cuda" if name == "cuda" else "cpu"
-    if is_torch_array(x):
-        return x.to(device=dev, dtype=dtype or default_dtype())
-    return torch.as_tensor(np.asarray(x), dtype=dtype or default_dtype(), device=dev)
+    if is_torch_array(x):  # đã là tensor: chỉ chuyển thiết bị/kiểu khi cần, không đi qua CPU
+        return x.to(device=dev, dtype=dtype)
+    return torch.as_tensor(np.asarray(x), dtype=dtype, device=dev)
+
+
+def _int64(library):
+    if library == "numpy":
+        return np.int64
+    import torch
+
+    return torch.int64
+
+
+def asarray(x, dtype=None, like=None):
+    """Chuyển ``x`` thành mảng số thực của backend hiện tại (hoặc cùng loại, cùng thiết bị và cùng
+    kiểu số thực với ``like``); ``dtype`` đặt kiểu khác."""
+    library, dev, float_dtype = _target(like)
+    return _convert(x, library, dev, dtype or float_dtype)
 
 
 def asarray_labels(y, like=None):
-    """Nhãn nguyên (m,) trên cùng backend/thiết bị với ``like`` (hoặc backend hiện tại)."""
-    if type(y) is np.ndarray and (like is None or type(like) is np.ndarray):
-        if like is not None or get_backend() == "numpy":  # đường tắt: nhãn numpy cho mảng numpy
-            return y.astype(np.int64, copy=False)
-    if like is not None and is_torch_array(like):
-        import torch
+    """Nhãn lớp nguyên int64 (m,) trên cùng backend/thiết bị với ``like`` (hoặc backend hiện tại).
 
-        if is_torch_array(y):  # đã là tensor: chỉ chuyển thiết bị/kiểu khi cần, không đi qua CPU
-            return y.to(device=like.device, dtype=torch.int64)
-        return torch.as_tensor(np.asarray(y).astype(np.int64), device=like.device)
-    if like is None and get_backend() != "numpy":
-        import torch
+    Mọi kiểu nhãn (int32, uint8, số thực…) đều thành int64: tensor uint8 dùng làm chỉ số sẽ bị torch
+    hiểu là mặt nạ.
+    """
+    if type(y) is np.ndarray and type(like) is np.ndarray:  # đường tắt: nhãn numpy cho mảng numpy
+        return y.astype(np.int64, copy=False)
+    library, dev, _ = _target(like)
+    return _convert(y, library, dev, _int64(library))
 
-        dev = "cuda" if get_backend() == "cuda" else "cpu"
-        if is_torch_array(y):
-            return y.to(device=dev, dtype=torch.int64)
-        return torch.as_tensor(np.asarray(y).astype(np.int64), device=dev)
-    return np.asarray(to_numpy(y)).astype(np.int64, copy=False)
+
+def asarray_indices(idx, like=None):
+    """Mảng chỉ số nguyên int64 (ví dụ một hoán vị) trên cùng backend/thiết bị với ``like``, để lấy
+    các cột ``X[:, idx]``."""
+    library, dev, _ = _target(like)
+    return _convert(idx, library, dev, _int64(library))
+
+
+def is_array(x) -> bool:
+    """``x`` có phải mảng numpy hoặc tensor torch (mảng theo chuẩn Array API) không."""
+    return type(x) is np.ndarray or is_array_api_obj(x)
 
 
 def to_numpy(x):
@@ -190,11 +222,26 @@ def to_numpy(x):
     return np.asarray(x)
 
 
+def to_numpy_if_tensor(x):
+    """Tensor torch (mọi thiết bị) thành ``numpy.ndarray``; giá trị khác (số, mảng numpy, list, dict…)
+    giữ nguyên."""
+    return to_numpy(x) if is_torch_array(x) else x
+
+
 def to_float(x) -> float:
     """Giá trị số thực Python của một mảng 0 chiều (numpy hoặc torch)."""
     if is_torch_array(x):
         return float(x.detach().cpu().item())
     return float(x)
+
+
+@contextlib.contextmanager
+def ignore_float_errors():
+    """Không cảnh báo khi một phép tính số thực tràn số, chia cho 0 hay gặp NaN (chỉ numpy cảnh báo;
+    torch không bao giờ). Dùng khi NaN/vô cực là dữ liệu cần xem xét, ví dụ so sánh một bài làm có
+    NaN với đáp án."""
+    with np.errstate(all="ignore"):
+        yield
 
 
 def rng(seed=0) -> np.random.Generator:
@@ -218,8 +265,12 @@ __all__ = [
     "namespace",
     "asarray",
     "asarray_labels",
+    "asarray_indices",
+    "is_array",
     "to_numpy",
+    "to_numpy_if_tensor",
     "to_float",
+    "ignore_float_errors",
     "rng",
     "random_like",
     "device",

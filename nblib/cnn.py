@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .backend import namespace as array_namespace
+from . import backend
 
 __all__ = [
     "conv_output_size",
@@ -209,7 +209,7 @@ def pad(X, P):
     """Đệm P số 0 vào hai đầu của hai trục không gian (trục 2 và 3) của X (m, C, H, W)."""
     if P == 0:
         return X
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     m, C, H, W = X.shape
     out = xp.zeros((m, C, H + 2 * P, W + 2 * P), dtype=X.dtype, device=getattr(X, "device", None))
     out[:, :, P : P + H, P : P + W] = X
@@ -246,7 +246,7 @@ def conv_forward_naive(X, W, b, S=1, P=0):
     X: (m, C, H, W); W: (K, C, F, F); b: (K,). Trả về (out (m, K, O_h, O_w), cache).
     """
     _check_conv(X, W, b)
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     K, _, F, _ = W.shape
     Oh, Ow = _out_hw(X, F, S, P)
     Xp = pad(X, P)
@@ -265,7 +265,7 @@ def conv_backward_naive(dout, cache):
     F × F đã tạo ra nó: dW[k] += dout · vùng, dXp[vùng] += dout · W[k]; db[k] = Σ dout[:, k].
     """
     X, W, S, P = cache
-    xp = array_namespace(dout)
+    xp = backend.namespace(dout)
     F = W.shape[2]
     _, _, Oh, Ow = dout.shape
     Xp = pad(X, P)
@@ -290,7 +290,7 @@ def im2col(X, F, S=1, P=0):
     theo vị trí đầu ra.
     """
     _check_images("X", X)
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     m, C = X.shape[0], X.shape[1]
     Oh, Ow = _out_hw(X, F, S, P)
     Xp = pad(X, P)
@@ -309,7 +309,7 @@ def col2im(cols, X_shape, F, S=1, P=0):
 
     Các vùng chồng lên nhau (S < F) thì gradient được cộng lại. Trả về mảng hình dạng ``X_shape``.
     """
-    xp = array_namespace(cols)
+    xp = backend.namespace(cols)
     m, C, H, W = X_shape
     Oh, Ow = conv_output_size(H, F, S, P), conv_output_size(W, F, S, P)
     c6 = xp.reshape(cols, (C, F, F, m, Oh, Ow))
@@ -330,7 +330,7 @@ def conv_forward(X, W, b, S=1, P=0):
     X: (m, C, H, W); W: (K, C, F, F); b: (K,). Trả về (out (m, K, O_h, O_w), cache).
     """
     _check_conv(X, W, b)
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     K, _, F, _ = W.shape
     Oh, Ow = _out_hw(X, F, S, P)
     cols = im2col(X, F, S, P)
@@ -346,7 +346,7 @@ def conv_backward(dout, cache):
     ``col2im`` cộng dồn dcols về dX.
     """
     X_shape, W, cols, S, P = cache
-    xp = array_namespace(dout)
+    xp = backend.namespace(dout)
     K, _, F, _ = W.shape
     dout_col = xp.reshape(xp.permute_dims(dout, (1, 0, 2, 3)), (K, -1))
     dW = xp.reshape(dout_col @ cols.T, W.shape)
@@ -374,7 +374,7 @@ def pool_forward_naive(X, F=2, S=None, mode="max"):
     _check_images("X", X)
     _check_pool_mode(mode)
     S = F if S is None else S
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     Oh, Ow = _out_hw(X, F, S, 0)
     out = xp.zeros(
         (X.shape[0], X.shape[1], Oh, Ow), dtype=X.dtype, device=getattr(X, "device", None)
@@ -394,7 +394,7 @@ def pool_backward_naive(dout, cache):
     như PyTorch). Gộp trung bình: chia đều dout/(F·F) cho mọi ô của cửa sổ.
     """
     X, F, S, mode = cache
-    xp = array_namespace(dout)
+    xp = backend.namespace(dout)
     dX = xp.zeros_like(X)
     _, _, Oh, Ow = dout.shape
     pos = xp.reshape(xp.arange(F * F, device=getattr(X, "device", None)), (F, F))
@@ -413,7 +413,7 @@ def pool_backward_naive(dout, cache):
 
 def _pool_patches(X, F, S):
     """Các ô của mọi cửa sổ: mảng (m, C, F·F, O_h, O_w) (F·F lát cắt có bước nhảy S)."""
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     Oh, Ow = _out_hw(X, F, S, 0)
     patches = [
         X[:, :, u : u + S * (Oh - 1) + 1 : S, v : v + S * (Ow - 1) + 1 : S]
@@ -431,7 +431,7 @@ def pool_forward(X, F=2, S=None, mode="max"):
     _check_images("X", X)
     _check_pool_mode(mode)
     S = F if S is None else S
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     patches = _pool_patches(X, F, S)
     if mode == "avg":
         return xp.mean(patches, axis=2), (tuple(X.shape), F, S, mode, None)
@@ -442,7 +442,7 @@ def pool_forward(X, F=2, S=None, mode="max"):
 def pool_backward(dout, cache):
     """Lan truyền ngược qua tầng gộp vector hoá. Trả về dX (cùng kết quả với bản vòng lặp)."""
     X_shape, F, S, mode, first = cache
-    xp = array_namespace(dout)
+    xp = backend.namespace(dout)
     m, C, H, W = X_shape
     Oh, Ow = dout.shape[2], dout.shape[3]
     if mode == "avg":

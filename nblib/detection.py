@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .backend import namespace as array_namespace
 
 __all__ = [
     "center_to_corners",
@@ -41,7 +40,7 @@ def _check_boxes(name, boxes):
 def center_to_corners(boxes):
     """(b_x, b_y, b_h, b_w) → (x1, y1, x2, y2): x1 = b_x − b_w/2, y1 = b_y − b_h/2, …"""
     _check_boxes("boxes", boxes)
-    xp = array_namespace(boxes)
+    xp = backend.namespace(boxes)
     bx, by, bh, bw = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     return xp.stack([bx - bw / 2, by - bh / 2, bx + bw / 2, by + bh / 2], axis=1)
 
@@ -49,7 +48,7 @@ def center_to_corners(boxes):
 def corners_to_center(boxes):
     """(x1, y1, x2, y2) → (b_x, b_y, b_h, b_w)."""
     _check_boxes("boxes", boxes)
-    xp = array_namespace(boxes)
+    xp = backend.namespace(boxes)
     x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
     return xp.stack([(x1 + x2) / 2, (y1 + y2) / 2, y2 - y1, x2 - x1], axis=1)
 
@@ -68,7 +67,7 @@ def iou(boxes_a, boxes_b):
     """
     _check_boxes("boxes_a", boxes_a)
     _check_boxes("boxes_b", boxes_b)
-    xp = array_namespace(boxes_a, boxes_b)
+    xp = backend.namespace(boxes_a, boxes_b)
     a, b = boxes_a[:, None, :], boxes_b[None, :, :]
     w = xp.clip(xp.minimum(a[..., 2], b[..., 2]) - xp.maximum(a[..., 0], b[..., 0]), min=0)
     h = xp.clip(xp.minimum(a[..., 3], b[..., 3]) - xp.maximum(a[..., 1], b[..., 1]), min=0)

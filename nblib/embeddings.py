@@ -13,7 +13,6 @@ Mỗi hàm mất mát trả về (giá trị, gradient) và lấy trung bình tr
 from __future__ import annotations
 
 from . import activations, backend
-from .backend import namespace as array_namespace
 
 __all__ = [
     "cosine_similarity",
@@ -27,14 +26,14 @@ __all__ = [
 
 def cosine_similarity(u, v):
     """cos(θ) = u·v / (‖u‖ ‖v‖) giữa hai vector (cùng độ dài); 0 nếu một vector bằng 0."""
-    xp = array_namespace(u, v)
+    xp = backend.namespace(u, v)
     den = xp.sqrt(xp.sum(u * u)) * xp.sqrt(xp.sum(v * v))
     return xp.sum(u * v) / xp.where(den > 0, den, xp.ones_like(den))
 
 
 def log_sigmoid(x):
     """log σ(x) tính ổn định: −(log(1 + e^(−|x|)) + max(−x, 0))."""
-    xp = array_namespace(x)
+    xp = backend.namespace(x)
     return -(xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0.0))
 
 
@@ -46,7 +45,7 @@ def skipgram_softmax_loss(e_c, Theta, t):
     dJ/de_c = Thetaᵀ(Ŷ − Y)/m, dJ/dTheta = (Ŷ − Y)·e_cᵀ/m.
     Trả về (J, (de_c, dTheta)). Mẫu số cộng trên cả |V| từ: tốn kém khi từ vựng lớn.
     """
-    xp = array_namespace(e_c, Theta)
+    xp = backend.namespace(e_c, Theta)
     m, V = e_c.shape[1], Theta.shape[0]
     t = backend.asarray_labels(t, like=e_c)
     scores = Theta @ e_c  # (|V|, m)
@@ -67,7 +66,7 @@ def negative_sampling_loss(e_c, theta_t, theta_neg):
     Với s⁺ = θ_tᵀe_c, s⁻_k = θ_kᵀe_c: de_c = [(σ(s⁺) − 1)θ_t + Σ_k σ(s⁻_k)θ_k]/m,
     dθ_t = (σ(s⁺) − 1)e_c/m, dθ_k = σ(s⁻_k)e_c/m. Trả về (J, (de_c, dtheta_t, dtheta_neg)).
     """
-    xp = array_namespace(e_c, theta_t, theta_neg)
+    xp = backend.namespace(e_c, theta_t, theta_neg)
     if theta_t.shape != e_c.shape or theta_neg.shape[:2] != e_c.shape or theta_neg.ndim != 3:
         raise ValueError(
             "Cần e_c (d, m), theta_t (d, m), theta_neg (d, m, k); nhận được "
@@ -85,7 +84,7 @@ def negative_sampling_loss(e_c, theta_t, theta_neg):
 
 def glove_weight(X, x_max=100.0, alpha=0.75):
     """Hàm trọng số của GloVe: f(x) = (x/x_max)^α nếu x < x_max, ngược lại 1; f(0) = 0."""
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     return xp.where(X < x_max, (X / x_max) ** alpha, xp.ones_like(X))
 
 
@@ -97,7 +96,7 @@ def glove_loss(E, Theta, b, b_tilde, X, x_max=100.0, alpha=0.75):
     D_ij = θ_iᵀe_j + b_i + b̃_j − log X_ij. Gradient: với R = f ⊙ D, dTheta = R·Eᵀ, dE = Thetaᵀ·R,
     db = Σ_j R_ij, db̃ = Σ_i R_ij. Trả về (J, dict dE, dTheta, db, db_tilde).
     """
-    xp = array_namespace(E, Theta, X)
+    xp = backend.namespace(E, Theta, X)
     present = X > 0
     log_X = xp.log(xp.where(present, X, xp.ones_like(X)))
     f = xp.where(present, glove_weight(X, x_max, alpha), xp.zeros_like(X))

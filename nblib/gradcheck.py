@@ -63,17 +63,12 @@ def rel_error(a, b):
 def check_model_gradients(model, X, y, h=1e-5):
     """Sai số tương đối giữa gradient giải tích và gradient số cho từng tham số của ``model``.
 
-    Tắt dropout trong lúc kiểm tra (mặt nạ ngẫu nhiên làm hàm không tất định). Đọc kết quả theo
+    Không dropout trong lúc kiểm tra (mặt nạ ngẫu nhiên làm hàm không tất định). Đọc kết quả theo
     quy tắc ở đầu module (``verdict``).
     """
-    keep = model.keep_prob
-    model.keep_prob = 1.0
-    try:
-        _, grads = model.loss_and_grads(X, y)
-        errors = {}
-        for k, w in model.params.items():
-            num = numeric_gradient(lambda: model.loss_and_grads(X, y)[0], w, h)
-            errors[k] = rel_error(grads[k], num)
-        return errors
-    finally:
-        model.keep_prob = keep
+    _, grads = model.loss_and_grads(X, y, dropout=False)
+    errors = {}
+    for k, w in model.params.items():
+        num = numeric_gradient(lambda: model.loss_and_grads(X, y, dropout=False)[0], w, h)
+        errors[k] = rel_error(grads[k], num)
+    return errors

@@ -8,7 +8,6 @@ Gradient ``dW`` không chia cho m vì hàm mất mát (``nblib.losses``) đã l�
 from __future__ import annotations
 
 from . import activations, argcheck, backend
-from .backend import namespace as array_namespace
 
 
 def dense_forward(A_prev, W, b):
@@ -28,7 +27,7 @@ def dense_forward(A_prev, W, b):
             f"để khớp với W có hình dạng {tuple(W.shape)}."
         )
     if b.ndim == 1:
-        b = array_namespace(b).reshape(b, (b.shape[0], 1))
+        b = backend.namespace(b).reshape(b, (b.shape[0], 1))
     return W @ A_prev + b, (A_prev, W)
 
 
@@ -40,7 +39,7 @@ def dense_backward(dZ, cache, input_grad=True):
     ``dA_prev = None``.
     """
     A_prev, W = cache
-    xp = array_namespace(dZ)
+    xp = backend.namespace(dZ)
     dA_prev = W.T @ dZ if input_grad else None
     return dA_prev, dZ @ A_prev.T, xp.sum(dZ, axis=1, keepdims=True)
 
@@ -67,7 +66,7 @@ def dropout_forward(A, keep_prob, train=True, rng=None):
     if not train or keep_prob == 1.0:
         return A, None
     mask = backend.random_like(backend.rng(rng), A) < keep_prob
-    D = array_namespace(A).astype(mask, A.dtype) / keep_prob
+    D = backend.namespace(A).astype(mask, A.dtype) / keep_prob
     return A * D, D
 
 
@@ -84,7 +83,7 @@ def batchnorm_forward(Z, gamma, beta, bn_state, train=True, momentum=0.9, eps=1e
     Kiểm tra (``train=False``): dùng trung bình trượt thay cho thống kê của batch.
     """
     argcheck.array("Z", Z, ndim=2)
-    xp = array_namespace(Z)
+    xp = backend.namespace(Z)
     n = Z.shape[0]
     for name, p in (("gamma", gamma), ("beta", beta)):
         if tuple(p.shape) != (n, 1):
@@ -117,7 +116,7 @@ def batchnorm_backward(dout, cache):
             "batchnorm_backward cần cache của lượt truyền thuận ở chế độ huấn luyện (train=True)."
         )
     x_hat, gamma, inv_std = cache
-    xp = array_namespace(dout)
+    xp = backend.namespace(dout)
     m = dout.shape[1]
     dgamma = xp.sum(dout * x_hat, axis=1, keepdims=True)
     dbeta = xp.sum(dout, axis=1, keepdims=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from . import argcheck, backend
 from .activations import sigmoid
-from .backend import namespace as array_namespace
 
 _EPS = 1e-12
 
@@ -24,7 +23,7 @@ def _as_targets(Y, like):
     """Nhãn ``Y`` thành mảng số thực cùng loại/thiết bị với ``like``; nhãn (m,) thành (1, m)."""
     Y = backend.asarray(Y, like=like)
     if Y.ndim == 1 and like.ndim == 2 and like.shape[0] == 1:
-        Y = array_namespace(Y).reshape(Y, (1, Y.shape[0]))
+        Y = backend.namespace(Y).reshape(Y, (1, Y.shape[0]))
     return Y
 
 
@@ -36,7 +35,7 @@ def mse(A, Y):
     argcheck.array("A", A)
     Y = _as_targets(Y, A)
     _same_shape(A, Y)
-    xp = array_namespace(A)
+    xp = backend.namespace(A)
     m = A.shape[-1] if A.ndim > 1 else A.shape[0]
     diff = A - Y
     return backend.to_float(xp.sum(diff * diff)) / (2 * m), diff / m
@@ -50,7 +49,7 @@ def binary_cross_entropy(A, Y):
     argcheck.array("A", A)
     Y = _as_targets(Y, A)
     _same_shape(A, Y)
-    xp = array_namespace(A)
+    xp = backend.namespace(A)
     m = A.shape[-1] if A.ndim > 1 else A.shape[0]
     P = xp.clip(A, _EPS, 1.0 - _EPS)
     loss = -xp.sum(Y * xp.log(P) + (1.0 - Y) * xp.log(1.0 - P)) / m
@@ -66,7 +65,7 @@ def sigmoid_cross_entropy(Z, Y):
     argcheck.array("Z", Z)
     Y = _as_targets(Y, Z)
     _same_shape(Z, Y, "Z", "Y")
-    xp = array_namespace(Z)
+    xp = backend.namespace(Z)
     m = Z.shape[-1] if Z.ndim > 1 else Z.shape[0]
     loss = xp.sum(xp.maximum(Z, 0.0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))) / m
     return backend.to_float(loss), (sigmoid(Z) - Y) / m
@@ -91,7 +90,7 @@ def _labels(y, Z):
 
 def one_hot_like(y, Z):
     """Nhãn nguyên (m,) → ma trận one-hot (C, m) cùng loại/thiết bị với ``Z`` (C, m)."""
-    xp = array_namespace(Z)
+    xp = backend.namespace(Z)
     C, m = Z.shape
     if y.ndim == 2:
         Y = backend.asarray(y, like=Z)
@@ -108,7 +107,7 @@ def softmax_cross_entropy(Z, y):
     J = −1/m Σ log softmax(Z)[y]; tính qua log-sum-exp nên không có log(0). dJ/dZ = (softmax(Z) − Y)/m.
     """
     argcheck.array("Z", Z, ndim=2)
-    xp = array_namespace(Z)
+    xp = backend.namespace(Z)
     m = Z.shape[1]
     shifted = Z - xp.max(Z, axis=0, keepdims=True)
     e = xp.exp(shifted)

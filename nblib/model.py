@@ -13,7 +13,6 @@ import numpy as np
 
 from . import activations, argcheck, backend, layers, losses
 from . import init as init_mod
-from .backend import namespace as array_namespace
 
 OUTPUTS = ("softmax", "sigmoid", "linear")
 
@@ -66,11 +65,12 @@ class MLP:
         self.bn_state = {l: {} for l in range(1, self.L)}
         self._rng = backend.rng(seed + 1)
 
-    # ----- truyền thuận -----
-    def _input(self, X):
+    # ----- đầu vào -----
+    def as_input(self, X):
+        """Kiểm tra ``X`` (hai chiều, ``n_x`` hàng, không NaN/vô cực) và chuyển sang cùng loại mảng,
+        thiết bị và kiểu số với tham số của mạng."""
         argcheck.array("X", X, ndim=2)
-        W1 = self.params["W1"]
-        X = backend.asarray(X, like=W1)
+        X = backend.asarray(X, like=self.params["W1"])
         if X.shape[0] != self.layer_dims[0]:
             raise ValueError(
                 f"Hình dạng không khớp: X có hình dạng {tuple(X.shape)} nhưng mạng cần "
@@ -79,24 +79,42 @@ class MLP:
             )
         return argcheck.finite("X", X)
 
-    def _scores(self, X, train):
+    # ----- truyền thuận (riêng) -----
+    def _forward_pass(self, X, batch_stats, update_stats, dropout_rng):
+        """Điểm số Z[L] của tầng ra và caches của từng tầng.
+
+        - ``batch_stats``: batch norm dùng thống kê của chính batch (lúc huấn luyện) hay trung bình
+          trượt (lúc kiểm tra);
+        - ``update_stats``: có cập nhật trung bình trượt trong ``self.bn_state`` không;
+        - ``dropout_rng``: bộ sinh số ngẫu nhiên cho mặt nạ dropout; ``None`` là không dropout.
+        """
         p = self.params
         A, caches = X, []
         for l in range(1, self.L):
             Z, c_dense = layers.dense_forward(A, p[f"W{l}"], p[f"b{l}"])
             c_bn = None
             if self.batchnorm:
+                # bản sao nông: batchnorm_forward gán mảng mới vào dict, nên bản gốc giữ nguyên
+                state = self.bn_state[l] if update_stats else dict(self.bn_state[l])
                 Z, c_bn = layers.batchnorm_forward(
-                    Z, p[f"gamma{l}"], p[f"beta{l}"], self.bn_state[l], train=train
+                    Z, p[f"gamma{l}"], p[f"beta{l}"], state, train=batch_stats
                 )
             A, c_act = layers.activation_forward(Z, self.activations[l - 1])
             c_drop = None
-            if train and self.keep_prob < 1.0:
-                A, c_drop = layers.dropout_forward(A, self.keep_prob, train=train, rng=self._rng)
+            if dropout_rng is not None and self.keep_prob < 1.0:
+                A, c_drop = layers.dropout_forward(A, self.keep_prob, train=True, rng=dropout_rng)
             caches.append((c_dense, c_bn, c_act, c_drop))
         ZL, c_out = layers.dense_forward(A, p[f"W{self.L}"], p[f"b{self.L}"])
         caches.append(c_out)
         return ZL, caches
+
+    def _training_scores(self, X, dropout=True):
+        """Truyền thuận như lúc huấn luyện: thống kê của batch, cập nhật trung bình trượt, dropout."""
+        return self._forward_pass(X, True, True, self._rng if dropout else None)
+
+    def _test_scores(self, X):
+        """Truyền thuận lúc kiểm tra: trung bình trượt của batch norm, không dropout."""
+        return self._forward_pass(X, False, True, None)
 
     def _output(self, scores):
         if self.output == "softmax":
@@ -105,19 +123,9 @@ class MLP:
             return activations.sigmoid(scores)
         return scores
 
-    def forward(self, X, train=False):
-        """Truyền thuận. Trả về (đầu ra: xác suất hoặc giá trị tuyến tính, caches)."""
-        scores, caches = self._scores(self._input(X), train)
-        return self._output(scores), caches
-
-    # ----- mất mát và gradient -----
-    def _loss_grads_scores(self, X, y, train=True, checked=False):
-        if not checked:  # trình huấn luyện đã kiểm tra cả tập dữ liệu một lần
-            X = self._input(X)
-        scores, caches = self._scores(X, train)
-        loss, dZ = self._cost(scores, y)
+    def _backward(self, dZ, caches, m):
+        """Lan truyền ngược từ dJ/dZ[L] qua mọi tầng; thêm (λ/m)·W[l] của L2 vào gradient."""
         p, grads = self.params, {}
-        m = X.shape[1]
         dA, grads[f"W{self.L}"], grads[f"b{self.L}"] = layers.dense_backward(
             dZ, caches[-1], input_grad=self.L > 1
         )
@@ -134,7 +142,7 @@ class MLP:
         if self.lambd:
             for l in range(1, self.L + 1):
                 grads[f"W{l}"] = grads[f"W{l}"] + (self.lambd / m) * p[f"W{l}"]
-        return loss, grads, scores
+        return grads
 
     def _cost(self, scores, y):
         """Chi phí (kể cả số hạng L2) và dJ/dZ[L] từ điểm số của tầng ra."""
@@ -145,23 +153,65 @@ class MLP:
         else:
             loss, dZ = losses.mse(scores, y)
         if self.lambd:
-            xp = array_namespace(scores)
+            xp = backend.namespace(scores)
             p, m = self.params, scores.shape[-1]
             sq = sum(backend.to_float(xp.sum(p[f"W{l}"] ** 2)) for l in range(1, self.L + 1))
             loss += self.lambd / (2 * m) * sq
         return loss, dZ
 
+    # ----- truyền thuận -----
+    def forward(self, X, train=False):
+        """Truyền thuận. Trả về (đầu ra: xác suất hoặc giá trị tuyến tính, caches).
+
+        ``train=True``: như lúc huấn luyện (dropout, thống kê của batch cho batch norm, trung bình
+        trượt được cập nhật); ``train=False``: chế độ kiểm tra.
+        """
+        X = self.as_input(X)
+        scores, caches = self._training_scores(X) if train else self._test_scores(X)
+        return self._output(scores), caches
+
+    def scores(self, X, train=False):
+        """Điểm số Z[L] của tầng ra (trước softmax/sigmoid) và caches của từng tầng.
+
+        ``train`` như ở ``forward``. Dùng khi cần cả điểm số lẫn chi phí (``loss_from_scores``) hay
+        nhãn (``labels_from_scores``) mà chỉ truyền thuận một lần.
+        """
+        X = self.as_input(X)
+        return self._training_scores(X) if train else self._test_scores(X)
+
+    # ----- mất mát và gradient -----
+    def loss_from_scores(self, scores, y):
+        """Chi phí J (kể cả số hạng L2) từ điểm số Z[L] của tầng ra (xem ``scores``)."""
+        return self._cost(scores, y)[0]
+
     def loss(self, X, y, train=False):
         """Chi phí J (kể cả số hạng L2) trên ``(X, y)``, chỉ truyền thuận, không tính gradient.
 
-        ``train=True``: như lúc huấn luyện (dropout, thống kê của batch cho batch norm).
+        ``train=True``: tính như lúc huấn luyện (dropout, thống kê của batch cho batch norm) nhưng KHÔNG
+        đổi trạng thái của mạng: trung bình trượt của batch norm giữ nguyên, và mặt nạ dropout lấy từ
+        một bản sao của bộ sinh số ngẫu nhiên (các bước huấn luyện sau vẫn nhận đúng mặt nạ như khi
+        không gọi hàm này). ``nblib.train`` dùng nó làm mốc chi phí ban đầu.
         """
-        return self._cost(self._scores(self._input(X), train)[0], y)[0]
+        X = self.as_input(X)
+        if train:
+            scores, _ = self._forward_pass(X, True, False, copy.deepcopy(self._rng))
+        else:
+            scores, _ = self._test_scores(X)
+        return self._cost(scores, y)[0]
 
-    def loss_and_grads(self, X, y, train=True):
-        """Chi phí (kể cả số hạng L2) và gradient theo mọi tham số (cùng khoá với ``self.params``)."""
-        loss, grads, _ = self._loss_grads_scores(X, y, train)
-        return loss, grads
+    def loss_and_grads(self, X, y, train=True, dropout=True, return_scores=False):
+        """Chi phí (kể cả số hạng L2) và gradient theo mọi tham số (cùng khoá với ``self.params``).
+
+        ``train=True`` (mặc định): truyền thuận như lúc huấn luyện (cập nhật trung bình trượt của batch
+        norm). ``dropout=False``: không dropout (ví dụ khi kiểm tra gradient, vì mặt nạ ngẫu nhiên làm
+        chi phí không tất định). ``return_scores=True``: trả thêm điểm số Z[L] của tầng ra (để đếm dự
+        đoán đúng trên mini-batch mà không truyền thuận lần nữa): ``(loss, grads, scores)``.
+        """
+        X = self.as_input(X)
+        scores, caches = self._training_scores(X, dropout) if train else self._test_scores(X)
+        loss, dZ = self._cost(scores, y)
+        grads = self._backward(dZ, caches, X.shape[1])
+        return (loss, grads, scores) if return_scores else (loss, grads)
 
     # ----- dự đoán -----
     def predict_proba(self, X):
@@ -170,7 +220,7 @@ class MLP:
 
     def predict(self, X):
         """Nhãn dự đoán (m,) cho phân loại, hoặc giá trị dự đoán cho đầu ra tuyến tính."""
-        return labels_from_scores(self._scores(self._input(X), False)[0], self.output)
+        return labels_from_scores(self._test_scores(self.as_input(X))[0], self.output)
 
     def accuracy(self, X, y):
         """Tỉ lệ dự đoán đúng, số thực trong [0, 1]."""
@@ -183,13 +233,8 @@ class MLP:
         ``batch_stats=True``: batch norm dùng thống kê của chính batch ``X`` như lúc huấn luyện (cần khi
         xem mạng lúc khởi tạo, trước khi có trung bình trượt), và trung bình trượt không bị thay đổi.
         """
-        X = self._input(X)
-        saved, keep = copy.deepcopy(self.bn_state), self.keep_prob
-        self.keep_prob = 1.0
-        try:
-            _, caches = self._scores(X, train=batch_stats)
-        finally:
-            self.bn_state, self.keep_prob = saved, keep
+        X = self.as_input(X)
+        _, caches = self._forward_pass(X, batch_stats, False, None)
         out = [backend.to_numpy(c_dense[0]) for c_dense, _, _, _ in caches[1:-1]]
         out.append(backend.to_numpy(caches[-1][0]))
         return out
@@ -204,7 +249,7 @@ class MLP:
 
 def labels_from_scores(scores, output):
     """Nhãn từ điểm số của tầng ra: argmax (softmax), ngưỡng 0 của logit (sigmoid)."""
-    xp = array_namespace(scores)
+    xp = backend.namespace(scores)
     if output == "softmax":
         return xp.argmax(scores, axis=0)
     if output == "sigmoid":

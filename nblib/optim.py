@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 
-from . import argcheck
-from .backend import namespace as array_namespace
+from . import argcheck, backend
 
 
 def _state(state, **defaults):
@@ -32,7 +31,7 @@ def momentum(w, dw, state=None):
     s = _state(state, lr=1e-2, gamma=0.9)
     v = s.get("v")
     if v is None:
-        v = array_namespace(w).zeros_like(w)
+        v = backend.namespace(w).zeros_like(w)
     v = s["gamma"] * v + s["lr"] * dw
     s["v"] = v
     return w - v, s
@@ -41,7 +40,7 @@ def momentum(w, dw, state=None):
 def rmsprop(w, dw, state=None):
     """RMSprop: s ← β·s + (1 − β)·dw²; w ← w − α·dw/(√s + ε)."""
     s = _state(state, lr=1e-3, beta=0.9, eps=1e-8)
-    xp = array_namespace(w)
+    xp = backend.namespace(w)
     sq = s.get("s")
     if sq is None:
         sq = xp.zeros_like(w)
@@ -57,7 +56,7 @@ def adam(w, dw, state=None):
     w ← w − α·m̂/(√v̂ + ε).
     """
     s = _state(state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
-    xp = array_namespace(w)
+    xp = backend.namespace(w)
     m = s.get("m")
     v = s.get("v")
     if m is None:

@@ -46,7 +46,11 @@ def fit(method, X):
 
 
 def transform(state, X):
-    """Áp dụng phép biến đổi đã khớp cho ``X`` (huấn luyện, kiểm định hay kiểm tra)."""
+    """Áp dụng phép biến đổi đã khớp cho ``X`` (huấn luyện, kiểm định hay kiểm tra).
+
+    Kết quả cùng loại mảng (numpy/torch) và thiết bị với ``X``; kiểu số thực của ``X`` (float64 nếu
+    ``X`` là mảng số nguyên).
+    """
     argcheck.array("X", X, ndim=2)
     if X.shape[0] != state["n_features"]:
         raise ValueError(
@@ -67,7 +71,7 @@ def transform(state, X):
         out = state["U"].T @ (x - state["mean"])
         if method == "whiten":
             out = out / np.sqrt(state["eigval"][:, None] + _EPS)
-    return backend.asarray(out, like=X) if not isinstance(X, np.ndarray) else out
+    return backend.asarray(out, like=X)  # cùng loại mảng và thiết bị với X
 
 
 def fit_transform(method, X):

@@ -13,8 +13,7 @@ Ký hiệu như bài giảng: mỗi cột là một mẫu, x⟨t⟩ có hình d�
 
 from __future__ import annotations
 
-from . import activations
-from .backend import namespace as array_namespace
+from . import activations, backend
 
 __all__ = [
     "rnn_cell_forward",
@@ -50,7 +49,7 @@ def rnn_cell_backward(da_next, cache):
     dx = W_axᵀ·dz; da_prev = W_aaᵀ·dz.
     """
     a_next, a_prev, x, params = cache
-    xp = array_namespace(da_next)
+    xp = backend.namespace(da_next)
     dz = da_next * (1 - a_next**2)
     return {
         "dx": params["W_ax"].T @ dz,
@@ -66,7 +65,7 @@ def rnn_forward(X, a0, params):
 
     Trả về (A (n_a, m, T) gồm a⟨1⟩ … a⟨T⟩, caches — list cache của từng bước).
     """
-    xp = array_namespace(X)
+    xp = backend.namespace(X)
     a, states, caches = a0, [], []
     for t in range(X.shape[2]):
         a, cache = rnn_cell_forward(X[:, :, t], a, params)
@@ -83,7 +82,7 @@ def rnn_backward(dA, caches):
     gradient theo tham số là **tổng** các đóng góp của mọi bước (tham số dùng chung theo thời gian).
     Trả về dict dX (n_x, m, T), da0, dW_ax, dW_aa, db_a.
     """
-    xp = array_namespace(dA)
+    xp = backend.namespace(dA)
     T = dA.shape[2]
     _, a0, x1, params = caches[0]
     grads = {k: xp.zeros_like(params[k[1:]]) for k in ("dW_ax", "dW_aa", "db_a")}
@@ -106,14 +105,14 @@ def clip_by_value(grads, c):
     """
     if c <= 0:
         raise ValueError(f"Ngưỡng cắt c phải dương, nhận được {c}.")
-    return {k: array_namespace(g).clip(g, -c, c) for k, g in grads.items()}
+    return {k: backend.namespace(g).clip(g, -c, c) for k, g in grads.items()}
 
 
 def global_norm(grads):
     """Chuẩn Euclid của mọi gradient ghép lại thành một vector: √(Σ_k ‖g_k‖²)."""
     total = 0.0
     for g in grads.values():
-        total = total + float(array_namespace(g).sum(g * g))
+        total = total + float(backend.namespace(g).sum(g * g))
     return total**0.5
 
 
@@ -156,7 +155,7 @@ def gru_cell_forward(x, a_prev, params):
 def gru_cell_backward(da_next, cache):
     """Lan truyền ngược qua một bước GRU. Trả về dict dx, da_prev, dW_ih, dW_hh, db_ih, db_hh."""
     x, a_prev, G_r, G_u, c_tilde, hn, params = cache
-    xp = array_namespace(da_next)
+    xp = backend.namespace(da_next)
     dc = da_next * G_u
     dGu = da_next * (c_tilde - a_prev)
     dn = dc * (1 - c_tilde**2)  # gradient theo tiền kích hoạt của ứng viên
@@ -197,7 +196,7 @@ def lstm_cell_backward(da_next, dc_next, cache):
     Đường đi cộng của ô nhớ: dc⟨t−1⟩ = dc⟨t⟩ ⊙ Γ_f (cộng thêm phần đến từ a⟨t⟩).
     """
     x, a_prev, c_prev, G_i, G_f, c_tilde, G_o, tc, params = cache
-    xp = array_namespace(da_next)
+    xp = backend.namespace(da_next)
     dc = dc_next + da_next * G_o * (1 - tc**2)
     d_pre = xp.concat(
         [

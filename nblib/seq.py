@@ -18,7 +18,6 @@ from collections import Counter
 import numpy as np
 
 from . import activations, backend
-from .backend import namespace as array_namespace
 
 __all__ = [
     "softmax_temperature",
@@ -54,7 +53,7 @@ def perplexity(probs, y):
 
     PP = exp(−(1/T) Σ_t log ŷ⟨t⟩[y⟨t⟩]) — bằng |V| với mô hình đoán đều, bằng 1 khi đoán chắc chắn đúng.
     """
-    xp = array_namespace(probs)
+    xp = backend.namespace(probs)
     y = backend.asarray_labels(y, like=probs)
     V, T = probs.shape
     Y = xp.astype(

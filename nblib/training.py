@@ -1,49 +1,155 @@
-"""Huấn luyện bằng hạ gradient theo mini-batch, có ghi lại lịch sử và tự dừng khi phân kỳ."""
+"""Huấn luyện bằng hạ gradient theo mini-batch, có ghi lại lịch sử và tự dừng khi phân kỳ.
+
+Theo dáng ``Solver`` của CS231n. Đọc từ trên xuống:
+
+- ``minibatches``: xáo trộn các mẫu rồi chia thành mini-batch;
+- ``step``: một bước tối ưu, cập nhật từng tham số bằng ``update(w, dw, state)`` với bộ nhớ riêng;
+- ``update_ratio``: ‖ΔW‖/‖W‖ của một bước;
+- ``is_diverging`` và ``DivergenceMonitor``: chi phí NaN/vô cực hoặc gấp ``3×`` chi phí ban đầu;
+- ``EarlyStopping``: nhớ tham số tốt nhất trên tập kiểm định, báo dừng khi hết kiên nhẫn;
+- ``train``: ghép các phần trên thành vòng lặp epoch → mini-batch.
+"""
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
 
 from . import argcheck, backend, optim
-from .backend import namespace as array_namespace
 from .model import labels_from_scores
 
 
 def minibatches(X, y, batch_size, rng=0):
     """Xáo trộn các cột (mẫu) rồi chia thành các mini-batch ``(X_b, y_b)``.
 
-    ``batch_size=None`` là cả tập (batch gradient descent); ``batch_size=1`` là SGD.
+    ``batch_size=None`` là cả tập (batch gradient descent); ``batch_size=1`` là SGD. ``rng`` là seed
+    hoặc ``numpy.random.Generator``: thứ tự là ``rng.permutation(m)``, mỗi lần gọi một thứ tự mới.
     """
     m = X.shape[1]
-    if batch_size is None:
-        batch_size = m
-    if int(batch_size) < 1:
+    batch_size = m if batch_size is None else int(batch_size)
+    if batch_size < 1:
         raise ValueError(f"batch_size phải là số nguyên dương, nhận được {batch_size}.")
-    perm = backend.asarray_labels(backend.rng(rng).permutation(m), like=X)
+    perm = backend.asarray_indices(backend.rng(rng).permutation(m), like=X)
     # Xáo trộn một lần mỗi epoch (chỉ số mảng nguyên: nhanh hơn take gấp 5 lần khi X không liền bộ
     # nhớ theo hàng, ví dụ X = dữ_liệu.T), rồi cắt các khối cột liên tiếp.
     Xs = X[:, perm]
     ys = y[..., perm] if y is not None else None
-    for start in range(0, m, int(batch_size)):
-        end = start + int(batch_size)
+    for start in range(0, m, batch_size):
+        end = start + batch_size
         yield Xs[:, start:end], (ys[..., start:end] if ys is not None else None)
 
 
-def _reference_loss(model, X, y):
-    """Chi phí trên toàn tập trước khi huấn luyện, không làm đổi trạng thái ngẫu nhiên/batch norm."""
-    rng_state = model._rng.bit_generator.state
-    bn_state = copy.deepcopy(model.bn_state)
-    loss = model.loss(X, y, train=True)
-    model._rng.bit_generator.state = rng_state
-    model.bn_state = bn_state
-    return loss
+def step(params, grads, states, update, lr):
+    """Một bước tối ưu: với mỗi tham số, ``w, state ← update(w, dw, state)``.
+
+    Mỗi tham số có bộ nhớ riêng ``states[k]`` (vận tốc, trung bình trượt, số bước t…). Sửa ``params``
+    và ``states`` tại chỗ: ai đang giữ tham chiếu tới ``params`` vẫn thấy giá trị mới.
+    """
+    for k in params:
+        states[k]["lr"] = lr
+        params[k], states[k] = update(params[k], grads[k], states[k])
 
 
-def _norm(xp, a):
+def _norm(a):
+    xp = backend.namespace(a)
     return math.sqrt(backend.to_float(xp.sum(a * a)))
+
+
+def update_ratio(w_old, w_new):
+    """Tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước (ghi chú: nên cỡ 1e-3)."""
+    return _norm(w_new - w_old) / max(_norm(w_old), 1e-12)
+
+
+def is_diverging(loss, smooth, initial, factor=3.0):
+    """Phân kỳ: chi phí NaN/vô cực, hoặc chi phí (làm trơn) lớn hơn ``factor`` × chi phí ban đầu."""
+    return not math.isfinite(loss) or smooth > factor * max(initial, 1e-12)
+
+
+class DivergenceMonitor:
+    """Theo dõi chi phí từng bước để phát hiện phân kỳ (``is_diverging``).
+
+    Chi phí của MỘT mini-batch rất nhiễu (SGD: một mẫu có thể gấp 5 lần trung bình), nên mốc
+    ``initial`` là chi phí trên toàn tập và phép so sánh dùng trung bình trượt của chi phí, hệ số
+    β = 1 − 1/min(số batch, 20) (β = 0 khi chỉ có một batch).
+    """
+
+    def __init__(self, initial, n_batches, factor):
+        self.initial = self.smooth = initial
+        self.beta = 0.0 if n_batches == 1 else 1.0 - 1.0 / min(n_batches, 20)
+        self.factor = factor
+
+    def diverged(self, loss):
+        self.smooth = self.beta * self.smooth + (1.0 - self.beta) * loss
+        return is_diverging(loss, self.smooth, self.initial, self.factor)
+
+    def message(self, epoch, i, loss, lr):
+        return (
+            f"Phân kỳ ở epoch {epoch + 1}, bước {i + 1}: chi phí = {loss:.4g} "
+            f"(ban đầu {self.initial:.4g}). Hãy giảm tốc độ học α (đang là {lr:g})."
+        )
+
+
+class EarlyStopping:
+    """Nhớ tham số có độ chính xác kiểm định cao nhất; ``patience`` epoch liền không tăng thì dừng
+    (``patience=None``: chỉ nhớ, không dừng)."""
+
+    def __init__(self, patience):
+        self.patience = patience
+        self.best_acc, self.best_params, self.best_epoch, self.since_best = -1.0, None, 0, 0
+
+    def should_stop(self, acc, params, epoch):
+        """Ghi nhận độ chính xác kiểm định ``acc`` sau ``epoch`` (đếm từ 1); True khi nên dừng."""
+        if acc > self.best_acc:
+            # bản sao nông là đủ: mỗi bước tối ưu tạo mảng mới, không sửa mảng cũ tại chỗ
+            self.best_acc, self.best_params, self.best_epoch = acc, dict(params), epoch
+            self.since_best = 0
+        else:
+            self.since_best += 1
+        return self.patience is not None and self.since_best >= self.patience
+
+    def message(self, epoch):
+        return (
+            f"Dừng sớm ở epoch {epoch}: độ chính xác kiểm định không tăng trong {self.patience} "
+            f"epoch; khôi phục tham số của epoch {self.best_epoch} (độ chính xác kiểm định "
+            f"{self.best_acc:.2%})."
+        )
+
+
+def _targets(model, X, y):
+    """Nhãn int64 (phân loại) hoặc giá trị thực (đầu ra tuyến tính), cùng backend với ``X``."""
+    if model.output == "linear":
+        y = backend.asarray(y, like=X)
+    else:
+        y = backend.asarray_labels(y, like=X)
+    if y.shape[-1] != X.shape[1]:
+        raise ValueError(
+            f"Số nhãn ({y.shape[-1]}) khác số mẫu của X ({X.shape[1]}, X có hình dạng "
+            f"{tuple(X.shape)})."
+        )
+    return y
+
+
+def _new_history(model):
+    return {
+        "loss": [],
+        "epoch_loss": [],
+        "train_acc": [],
+        "val_acc": [],
+        "update_ratio": {k: [] for k in model.params if k.startswith("W")},
+        "status": "ok",
+        "message": "",
+        "epochs_run": 0,
+        "best_epoch": 0,
+    }
+
+
+def _epoch_range(epochs, progress):
+    if not progress:
+        return range(int(epochs))
+    from tqdm.auto import tqdm
+
+    return tqdm(range(int(epochs)), desc="Huấn luyện", unit="epoch", leave=False)
 
 
 def train(
@@ -72,10 +178,11 @@ def train(
     - ``schedule``: hàm ``epoch → α`` (xem ``nblib.optim.step_decay``…), thay cho ``lr`` cố định.
     - ``early_stopping``: số epoch kiên nhẫn; dừng khi độ chính xác kiểm định không tăng và khôi phục
       tham số tốt nhất.
-    - Khi chi phí là NaN/vô cực hoặc lớn hơn ``explode_factor`` × chi phí ban đầu, dừng với trạng thái
-      "phân kỳ" (không ném ngoại lệ, không in cảnh báo).
+    - Khi chi phí là NaN/vô cực hoặc (làm trơn) lớn hơn ``explode_factor`` × chi phí ban đầu, dừng với
+      trạng thái "phân kỳ" (không ném ngoại lệ, không in cảnh báo).
     - ``exact_train_acc``: tính độ chính xác huấn luyện trên toàn tập sau mỗi epoch (chậm hơn);
       mặc định lấy trung bình trên các mini-batch trong epoch.
+    - ``seed``: quyết định thứ tự các mini-batch.
 
     Lịch sử: "loss" (mỗi bước), "epoch_loss", "train_acc", "val_acc" (mỗi epoch), "update_ratio"
     (‖ΔW‖/‖W‖ mỗi tầng, đo ở bước cuối mỗi epoch), "status" ("ok", "phân kỳ", "dừng sớm"),
@@ -85,120 +192,54 @@ def train(
     argcheck.positive("lr (tốc độ học α)", lr)
     if int(epochs) < 1:
         raise ValueError(f"epochs phải là số nguyên dương, nhận được {epochs}.")
-    X = model._input(X)
-    xp = array_namespace(X)
+    X = model.as_input(X)
+    y = _targets(model, X, y)
     classify = model.output != "linear"
-    y_arr = backend.asarray_labels(y, like=X) if classify else backend.asarray(y, like=X)
-    if y_arr.shape[-1] != X.shape[1]:
-        raise ValueError(
-            f"Số nhãn ({y_arr.shape[-1]}) khác số mẫu của X ({X.shape[1]}, X có hình dạng "
-            f"{tuple(X.shape)})."
-        )
     has_val = X_val is not None and y_val is not None
-    # Mọi thuật toán tối ưu của nblib tính theo từng phần tử, nên cập nhật từng tham số hay cập nhật
-    # một vector nối mọi tham số cho cùng kết quả; nối lại thì mỗi bước chỉ gọi update một lần
-    # (giống torch.optim với foreach=True). model.params là các view vào vector này.
-    keys = list(model.params)
-    shapes = [tuple(model.params[k].shape) for k in keys]
-    bounds = np.cumsum([0] + [math.prod(sh) for sh in shapes]).tolist()
-    flat_w = xp.concat([xp.reshape(model.params[k], (-1,)) for k in keys])
-    state = dict(optim_params or {}, lr=lr)
-
-    def unflatten(flat):
-        return {
-            k: xp.reshape(flat[a:b], sh) for k, a, b, sh in zip(keys, bounds, bounds[1:], shapes)
-        }
-
-    model.params.update(unflatten(flat_w))
-    weight_keys = [k for k in model.params if k.startswith("W")]
-    hist = {
-        "loss": [],
-        "epoch_loss": [],
-        "train_acc": [],
-        "val_acc": [],
-        "update_ratio": {k: [] for k in weight_keys},
-        "status": "ok",
-        "message": "",
-        "epochs_run": 0,
-        "best_epoch": 0,
-    }
-    gen = backend.rng(seed)
-    initial = None
-    best = (-1.0, None)
-    patience = early_stopping
-    since_best = 0
-    epoch_iter = range(int(epochs))
-    if progress:
-        from tqdm.auto import tqdm
-
-        epoch_iter = tqdm(epoch_iter, desc="Huấn luyện", unit="epoch", leave=False)
-    with np.errstate(all="ignore"):
-        for epoch in epoch_iter:
-            lr_e = schedule(epoch) if schedule is not None else lr
-            batch_losses, correct, seen = [], 0, 0
-            batches = list(minibatches(X, y_arr, batch_size, gen))
-            for i, (Xb, yb) in enumerate(batches):
-                loss, grads, scores = model._loss_grads_scores(Xb, yb, train=True, checked=True)
-                if initial is None:
-                    # Mốc so sánh: với nhiều batch, chi phí của MỘT batch rất nhiễu (SGD: một mẫu có
-                    # thể gấp 5 lần trung bình) nên dùng chi phí trên toàn tập và trung bình trượt.
-                    initial = loss if len(batches) == 1 else _reference_loss(model, X, y_arr)
-                    smooth = initial
-                beta = 0.0 if len(batches) == 1 else 1.0 - 1.0 / min(len(batches), 20)
-                smooth = beta * smooth + (1.0 - beta) * loss
-                if not math.isfinite(loss) or smooth > explode_factor * max(initial, 1e-12):
-                    hist["status"] = "phân kỳ"
-                    hist["message"] = (
-                        f"Phân kỳ ở epoch {epoch + 1}, bước {i + 1}: chi phí = {loss:.4g} "
-                        f"(ban đầu {initial:.4g}). Hãy giảm tốc độ học α (đang là {lr_e:g})."
-                    )
-                    hist["loss"].append(loss)
-                    hist["epochs_run"] = epoch + 1
-                    return hist
-                hist["loss"].append(loss)
-                batch_losses.append(loss)
-                if classify and not exact_train_acc:
-                    # cộng dồn trên thiết bị của mảng, chỉ đổi sang số Python cuối epoch
-                    correct = correct + xp.count_nonzero(
-                        labels_from_scores(scores, model.output) == yb
-                    )
-                    seen += Xb.shape[1]
-                state["lr"] = lr_e
-                flat_dw = xp.concat([xp.reshape(grads[k], (-1,)) for k in keys])
-                flat_w, state = update(flat_w, flat_dw, state)
-                record = record_ratio and i == len(batches) - 1
-                old_params = dict(model.params) if record else None
-                # cập nhật chính dict model.params: ai đang giữ tham chiếu tới nó vẫn thấy giá trị mới
-                model.params.update(unflatten(flat_w))
-                if record:
-                    for k in weight_keys:
-                        w, new_w = old_params[k], model.params[k]
-                        ratio = _norm(xp, new_w - w) / max(_norm(xp, w), 1e-12)
-                        hist["update_ratio"][k].append(ratio)
-            hist["epoch_loss"].append(float(np.mean(batch_losses)))
-            hist["epochs_run"] = epoch + 1
-            if classify:
-                hist["train_acc"].append(
-                    model.accuracy(X, y_arr) if exact_train_acc else int(correct) / max(seen, 1)
-                )
-                if has_val:
-                    acc = model.accuracy(X_val, y_val)
-                    hist["val_acc"].append(acc)
-                    if acc > best[0]:
-                        best = (acc, {k: v for k, v in model.params.items()})
-                        hist["best_epoch"] = epoch + 1
-                        since_best = 0
-                    else:
-                        since_best += 1
-                    if patience is not None and since_best >= patience:
-                        model.params.update(best[1])
-                        hist["status"] = "dừng sớm"
-                        hist["message"] = (
-                            f"Dừng sớm ở epoch {epoch + 1}: độ chính xác kiểm định không tăng "
-                            f"trong {patience} epoch; khôi phục tham số của epoch "
-                            f"{hist['best_epoch']} (độ chính xác kiểm định {best[0]:.2%})."
-                        )
-                        return hist
+    states = {k: dict(optim_params or {}) for k in model.params}  # bộ nhớ riêng của từng tham số
+    hist, gen = _new_history(model), backend.rng(seed)  # gen: thứ tự các mini-batch
+    monitor, stopper = None, EarlyStopping(early_stopping)
+    for epoch in _epoch_range(epochs, progress):
+        lr_e = schedule(epoch) if schedule is not None else lr
+        batches = list(minibatches(X, y, batch_size, gen))
+        batch_losses, correct, seen = [], 0, 0
+        for i, (Xb, yb) in enumerate(batches):
+            loss, grads, scores = model.loss_and_grads(Xb, yb, return_scores=True)
+            if monitor is None:  # mốc: chi phí trên toàn tập, không đổi trạng thái của mô hình
+                initial = loss if len(batches) == 1 else model.loss(X, y, train=True)
+                monitor = DivergenceMonitor(initial, len(batches), explode_factor)
+            hist["loss"].append(loss)
+            if monitor.diverged(loss):
+                hist.update(status="phân kỳ", message=monitor.message(epoch, i, loss, lr_e))
+                hist["epochs_run"] = epoch + 1
+                return hist
+            batch_losses.append(loss)
+            if classify and not exact_train_acc:  # cộng dồn trên thiết bị, đổi sang số cuối epoch
+                correct = correct + count_correct(scores, yb, model.output)
+                seen += Xb.shape[1]
+            before = dict(model.params) if record_ratio and i == len(batches) - 1 else None
+            step(model.params, grads, states, update, lr_e)
+            if before is not None:
+                for k, ratios in hist["update_ratio"].items():
+                    ratios.append(update_ratio(before[k], model.params[k]))
+        hist["epoch_loss"].append(float(np.mean(batch_losses)))
+        hist["epochs_run"] = epoch + 1
+        if classify:
+            acc = model.accuracy(X, y) if exact_train_acc else int(correct) / max(seen, 1)
+            hist["train_acc"].append(acc)
+        if classify and has_val:
+            hist["val_acc"].append(model.accuracy(X_val, y_val))
+            stop = stopper.should_stop(hist["val_acc"][-1], model.params, epoch + 1)
+            hist["best_epoch"] = stopper.best_epoch
+            if stop:
+                model.params.update(stopper.best_params)
+                hist.update(status="dừng sớm", message=stopper.message(epoch + 1))
+                return hist
     final = hist["epoch_loss"][-1]
     hist["message"] = f"Hoàn tất {hist['epochs_run']} epoch, chi phí cuối {final:.4f}."
     return hist
+
+
+def count_correct(scores, y, output):
+    """Số dự đoán đúng (mảng 0 chiều, còn trên thiết bị của ``scores``) từ điểm số của tầng ra."""
+    return backend.namespace(scores).count_nonzero(labels_from_scores(scores, output) == y)

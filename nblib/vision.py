@@ -13,8 +13,7 @@ nhận mảng numpy hoặc tensor torch.
 
 from __future__ import annotations
 
-from . import activations
-from .backend import namespace as array_namespace
+from . import activations, backend
 
 __all__ = [
     "triplet_loss",
@@ -34,7 +33,7 @@ def triplet_loss(fA, fP, fN, alpha=0.2):
     dA = 2(f(N) − f(P))/m, dP = −2(f(A) − f(P))/m, dN = 2(f(A) − f(N))/m.
     Trả về (ℓ, (dA, dP, dN)).
     """
-    xp = array_namespace(fA, fP, fN)
+    xp = backend.namespace(fA, fP, fN)
     if not (fA.shape == fP.shape == fN.shape) or fA.ndim != 2:
         raise ValueError(
             "fA, fP, fN phải cùng hình dạng (d, m), nhận được "
@@ -54,7 +53,7 @@ def gram_matrix(a):
 
     G = A·Aᵀ với A = a viết lại thành (n_C, n_H·n_W): G_kk' đo mức hai kênh k, k' cùng bật.
     """
-    xp = array_namespace(a)
+    xp = backend.namespace(a)
     if a.ndim != 3:
         raise ValueError(f"a phải có hình dạng (n_C, n_H, n_W), nhận được {tuple(a.shape)}.")
     A = xp.reshape(a, (a.shape[0], -1))
@@ -63,7 +62,7 @@ def gram_matrix(a):
 
 def content_cost(a_C, a_G):
     """J_content(C, G) = ½‖a(C) − a(G)‖² (tổng trên mọi phần tử). Trả về (J, dJ/da_G = a_G − a_C)."""
-    xp = array_namespace(a_C, a_G)
+    xp = backend.namespace(a_C, a_G)
     diff = a_G - a_C
     return 0.5 * xp.sum(diff**2), diff
 
@@ -74,7 +73,7 @@ def style_cost(a_S, a_G):
     Gradient: với D = G(G) − G(S) (đối xứng), dJ/dA_G = 4·D·A_G / (2 n_H n_W n_C)².
     Trả về (J, dJ/da_G) (cùng hình dạng với a_G).
     """
-    xp = array_namespace(a_S, a_G)
+    xp = backend.namespace(a_S, a_G)
     n_C, n_H, n_W = a_G.shape
     norm = (2.0 * n_H * n_W * n_C) ** 2
     D = gram_matrix(a_G) - gram_matrix(a_S)
@@ -102,7 +101,7 @@ def residual_backward(dA, cache):
     thẳng về tầng trước mà không bị nhân với ma trận trọng số nào.
     """
     A_prev, W1, Z1, A1, W2, S = cache
-    xp = array_namespace(dA)
+    xp = backend.namespace(dA)
     dS = dA * activations.relu_grad(S)
     dW2, db2 = dS @ A1.T, xp.sum(dS, axis=1, keepdims=True)
     dZ1 = (W2.T @ dS) * activations.relu_grad(Z1)

@@ -26,6 +26,8 @@ import types
 
 import numpy as np
 
+from .. import backend
+
 __all__ = [
     "check",
     "check_true",
@@ -102,15 +104,6 @@ def _type_name(x) -> str:
     return type(x).__name__
 
 
-def _to_numpy(x):
-    """Chuyển tensor torch (hoặc đối tượng giống mảng) sang numpy; giữ nguyên nếu không được."""
-    if isinstance(x, np.ndarray):
-        return x
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        return x.detach().cpu().numpy()
-    return x
-
-
 def _is_number(x) -> bool:
     return isinstance(x, (int, float, complex, np.number, np.bool_, bool)) and not isinstance(
         x, str
@@ -138,7 +131,7 @@ def _scale_hint(g: np.ndarray, e: np.ndarray) -> str | None:
     mask = np.abs(e) > 1e-12
     if g.dtype.kind == "c" or not np.any(mask):
         return None
-    with np.errstate(all="ignore"):
+    with backend.ignore_float_errors():
         r = g[mask] / e[mask]
     if not np.all(np.isfinite(r)) or np.ptp(r) > 1e-6 * max(1.0, float(np.max(np.abs(r)))):
         return None
@@ -241,13 +234,13 @@ def _compare_arrays(name, got, expected, rtol, atol):
                 "Gợi ý: tính exp/log của số quá lớn hoặc chia cho 0? Hãy dùng công thức ổn định số.",
             ],
         )
-    with np.errstate(all="ignore"):
+    with backend.ignore_float_errors():
         close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
     if not np.all(close):
         bad = ~close
         n_bad = int(np.sum(bad))
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        with np.errstate(all="ignore"):
+        with backend.ignore_float_errors():
             diff = np.abs(g - e)
             diff = np.where(np.isnan(diff), np.inf, diff)
         where = f"tại chỉ số {idx}" if idx else ""
@@ -260,7 +253,7 @@ def _compare_arrays(name, got, expected, rtol, atol):
         if g.size > 1:
             lines.append(f"Mong đợi:  {_fmt_array(e)}")
             lines.append(f"Nhận được: {_fmt_array(g)}")
-        with np.errstate(all="ignore"):
+        with backend.ignore_float_errors():
             if np.allclose(g, -e, rtol=rtol, atol=atol):
                 lines.append("Gợi ý: kết quả ngược dấu so với mong đợi (sai dấu ở đâu đó?).")
             elif g.ndim == 2 and g.shape[0] == g.shape[1] and np.allclose(g.T, e, rtol, atol):
@@ -273,7 +266,7 @@ def _compare_arrays(name, got, expected, rtol, atol):
 
 
 def _check(name, got, expected, rtol, atol):
-    got = _to_numpy(got)
+    got = backend.to_numpy_if_tensor(got)
     if isinstance(expected, dict):
         if not isinstance(got, dict):
             _fail(name, [f"mong đợi một dict, nhận được {_type_name(got)}."])

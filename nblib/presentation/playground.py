@@ -35,7 +35,6 @@ import traitlets as T
 
 from .. import backend, optim
 from ..activations import sigmoid
-from ..backend import namespace as array_namespace
 from ..model import MLP, labels_from_scores
 from ..training import minibatches
 
@@ -349,7 +348,7 @@ class Run:
         self.X_test = backend.asarray(data["X_test"], like=W1)
         self.y_test = backend.asarray_labels(data["y_test"], like=W1)
         self.G = backend.asarray(data["G"], like=W1)
-        self.xp = array_namespace(W1)
+        self.xp = backend.namespace(W1)
         p = self.model.params
         self.keys = list(p)
         self.shapes = [tuple(p[k].shape) for k in self.keys]
@@ -401,7 +400,7 @@ def train_step(run, batch_size):
         run.batches = list(minibatches(run.X, run.y, batch_size, run.gen))
         run.batch_index = 0
     Xb, yb = run.batches[run.batch_index]
-    loss, grads, _ = model._loss_grads_scores(Xb, yb, train=True, checked=True)
+    loss, grads = model.loss_and_grads(Xb, yb)
     n_batches = len(run.batches)
     if run.initial is None:
         run.initial = loss if n_batches == 1 else model.loss(run.X, run.y)
@@ -445,7 +444,7 @@ def _to_u8(a, lo, hi):
 
 
 def hidden_activations(caches):
-    """Kích hoạt của từng tầng ẩn lấy từ caches của ``MLP._scores``: đầu vào của tầng kế tiếp."""
+    """Kích hoạt của từng tầng ẩn lấy từ caches của ``MLP.scores``: đầu vào của tầng kế tiếp."""
     if len(caches) < 2:
         return []
     return [c_dense[0] for c_dense, _, _, _ in caches[1:-1]] + [caches[-1][0]]
@@ -457,8 +456,8 @@ def evaluate(run):
     model, xp = run.model, run.xp
     out = {}
     for name, X, y in (("train", run.X, run.y), ("test", run.X_test, run.y_test)):
-        scores, caches = model._scores(X, train=False)
-        out[f"{name}_loss"] = model._cost(scores, y)[0] if X.shape[1] else float("nan")
+        scores, caches = model.scores(X)
+        out[f"{name}_loss"] = model.loss_from_scores(scores, y) if X.shape[1] else float("nan")
         pred = labels_from_scores(scores, "sigmoid")
         out[f"{name}_acc"] = float(backend.to_float(xp.mean(xp.astype(pred == y, xp.float64))))
         if name == "train":
@@ -471,7 +470,7 @@ def evaluate(run):
 def grid_images(run):
     """Lưới thô gửi sang trình duyệt: xác suất đầu ra (uint8, GRID²) và kích hoạt của từng nơ-ron ẩn
     (uint8, chuẩn hoá theo max |a| của nơ-ron đó trên mặt phẳng, 128 là 0)."""
-    scores, caches = run.model._scores(run.G, train=False)
+    scores, caches = run.model.scores(run.G)
     p = backend.to_numpy(sigmoid(scores))[0]
     out = _to_u8(p, 0.0, 1.0)
     neurons = []

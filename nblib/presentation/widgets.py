@@ -199,15 +199,18 @@ def _freeze_label_positions(fig):
 
 
 def has_nonfinite(result):
-    """True nếu ``result`` (số, mảng, dict lịch sử…) chứa NaN/vô cực hoặc có trạng thái "phân kỳ"."""
+    """True nếu ``result`` (số, mảng numpy hoặc tensor torch, dict lịch sử…) chứa NaN/vô cực hoặc có
+    trạng thái "phân kỳ"."""
+    from .. import backend
+
     if isinstance(result, dict):
         if result.get("status") == "phân kỳ":
             return True
         return any(has_nonfinite(v) for v in result.values())
     if isinstance(result, (list, tuple)):
         return any(has_nonfinite(v) for v in result)
-    if isinstance(result, (float, int, np.ndarray, np.generic)):
-        return not bool(np.all(np.isfinite(np.asarray(result, dtype=float))))
+    if isinstance(result, (float, int)) or backend.is_array(result):
+        return not bool(np.all(np.isfinite(backend.to_numpy(result).astype(float))))
     return False
 
 
