@@ -26,57 +26,57 @@ NB = "lectures/13_mo_hinh_chuoi.ipynb"
 
 COLLECT = """
 import numpy as _np
-_P_kd = lm_thuan(ma_kiem_dinh[None, :-1], _np.zeros((N_A, 1)), lm_tot)[2][:, 0, :]
+_P_kd = lm_forward(val_codes[None, :-1], _np.zeros((N_A, 1)), best_lm)[2][:, 0, :]
 __test_results__.update(
-    sai_lech_thuan_rnn=float(sai_lech_thuan_rnn),
-    sai_lech_bptt=float(sai_lech_bptt),
-    sai_lech_bptt_nblib=float(sai_lech_bptt_nblib),
-    sai_so_so_bptt=float(sai_so_so_bptt),
-    ti_so_grad={str(h): float(g[0] / g[-1]) for h, g in chuan_grad.items()},
-    chuan_truoc=float(chuan_truoc),
-    chuan_sau=float(rnn.global_norm(cat_chuan)),
-    cos_chuan=cos_chuan,
-    cos_gia_tri=cos_gia_tri,
-    sai_lech_cat=float(sai_lech_cat),
-    khoi=[gru_t.weight_ih.shape[0] // n_a3, lstm_t.weight_ih.shape[0] // n_a3],
-    sai_lech_cong=[sai_lech_gru, sai_lech_gru_nguoc, sai_lech_lstm, sai_lech_lstm_nguoc],
-    V_kt=V_kt,
-    n_huan_luyen=int(len(ma_huan_luyen)),
-    pp=[pp_deu, pp_don_ky_tu, pp_kd_tot, float(pp_kd_cuoi), float(pp_hl_cuoi)],
-    buoc_tot=int(buoc_tot),
-    pp_doc_lap=float(_np.exp(-_np.mean(_np.log(_P_kd[ma_kiem_dinh[1:], _np.arange(_P_kd.shape[1])])))),
-    entropy_theo_T=[entropy_theo_T[0.2], entropy_theo_T[1.0], entropy_theo_T[1.5]],
-    V_tu=V_tu,
+    rnn_forward_diff=float(rnn_forward_diff),
+    bptt_diff=float(bptt_diff),
+    bptt_nblib_diff=float(bptt_nblib_diff),
+    bptt_numeric_error=float(bptt_numeric_error),
+    grad_ratio={str(h): float(g[0] / g[-1]) for h, g in grad_norms.items()},
+    norm_before=float(norm_before),
+    norm_after=float(rnn.global_norm(clipped_norm)),
+    cos_norm=cos_norm,
+    cos_value=cos_value,
+    clip_diff=float(clip_diff),
+    blocks=[gru_t.weight_ih.shape[0] // n_a3, lstm_t.weight_ih.shape[0] // n_a3],
+    gate_diffs=[gru_diff, gru_bwd_diff, lstm_diff, lstm_bwd_diff],
+    V_char=V_char,
+    n_train=int(len(train_codes)),
+    pp=[pp_uniform, pp_unigram, pp_val_best, float(pp_val_final), float(pp_train_final)],
+    best_step=int(best_step),
+    pp_independent=float(_np.exp(-_np.mean(_np.log(_P_kd[val_codes[1:], _np.arange(_P_kd.shape[1])])))),
+    entropy_by_T=[entropy_by_T[0.2], entropy_by_T[1.0], entropy_by_T[1.5]],
+    V_word=V_word,
     cos_one_hot=cos_one_hot,
-    sai_lech_sg=[float(sai_lech_softmax), float(sai_lech_am), float(sai_lech_glove)],
+    sai_lech_sg=[float(softmax_diff), float(neg_diff), float(glove_diff)],
     ls_sm=[float(ls_sm[0]), float(ls_sm[-50:].mean())],
     ls_am=[float(ls_am[0]), float(ls_am[-50:].mean())],
-    cos_meo=[s_meo_cho, s_meo_cam],
-    cos_gioi=[cos_nam_nam, cos_nam_nu],
-    dung_theo_seed=[dung_theo_seed[s] for s in (0, 1, 2)],
-    hang_dau_la_nam=bool(all(hang_dau_la_nam)),
-    tach_gioi=tach_gioi,
-    khoang_cach_tuong_tu=[float(k) for k in khoang_cach_tuong_tu],
+    cos_cat=[s_cat_dog, s_cat_orange],
+    cos_gender=[cos_male_male, cos_male_female],
+    correct_by_seed=[correct_by_seed[s] for s in (0, 1, 2)],
+    top_is_male=bool(all(top_is_male)),
+    splits_gender=splits_gender,
+    analogy_dist=[float(k) for k in analogy_dist],
     ls_gl=[ls_gl[0], ls_gl[-1]],
-    chum={f"{B},{a}": [c, float(d)] for (B, a), (c, d, _) in ket_qua_chum.items()},
+    beam={f"{B},{a}": [c, float(d)] for (B, a), (c, d, _) in beam_results.items()},
     p_n=list(p_n),
     BP=float(BP),
-    bleu_vd=float(bleu_vd),
-    bleu_thieu_log=bleu_thieu_log,
-    p1_lap=[seq.ngram_precision(lap, tham_chieu, 1), p1_lap_khong_cat],
-    dong_hang=dong_hang,
-    tong_hang=alpha_at.sum(axis=1).tolist(),
-    sai_lech_chu_y=sai_lech_chu_y,
-    sai_lech_hai_chieu=sai_lech_hai_chieu,
-    tham_so_sau=[so_tham_so_rnn_sau(32, 64, L, h) for L, h in [(1, False), (3, False), (3, True)]],
-    tham_so_sau_torch=[sum(p.numel() for p in torch.nn.RNN(32, 64, num_layers=L, bidirectional=h).parameters())
+    bleu_example=float(bleu_example),
+    bleu_no_log=bleu_no_log,
+    p1_repeated=[seq.ngram_precision(repeated, reference, 1), p1_repeated_unclipped],
+    row_argmax=row_argmax,
+    row_sums=alpha_att.sum(axis=1).tolist(),
+    attention_diff=attention_diff,
+    bidir_diff=bidir_diff,
+    deep_params=[deep_rnn_params(32, 64, L, h) for L, h in [(1, False), (3, False), (3, True)]],
+    deep_params_torch=[sum(p.numel() for p in torch.nn.RNN(32, 64, num_layers=L, bidirectional=h).parameters())
                        for L, h in [(1, False), (3, False), (3, True)]],
-    q_max_T03=float(phan_phoi_tiep_theo(MO_DAU, 0.3).max()),
-    q_max_T15=float(phan_phoi_tiep_theo(MO_DAU, 1.5).max()),
+    q_max_T03=float(next_distribution(PROMPT, 0.3).max()),
+    q_max_T15=float(next_distribution(PROMPT, 1.5).max()),
 )
 """
 
-DEMO = demo_check_cell("demo", nhiet_do=0.3)
+DEMO = demo_check_cell("demo", temperature=0.3)
 
 executed = executed_fixture(NB, (COLLECT, DEMO))
 
@@ -107,15 +107,15 @@ def test_structure():
 
 def test_rnn_forward_and_bptt_match_torch_autograd(executed):
     _, r = executed
-    assert r["sai_lech_thuan_rnn"] < 1e-12
-    assert r["sai_lech_bptt"] < 1e-12 and r["sai_lech_bptt_nblib"] < 1e-12
+    assert r["rnn_forward_diff"] < 1e-12
+    assert r["bptt_diff"] < 1e-12 and r["bptt_nblib_diff"] < 1e-12
     # "sai số tương đối cỡ 10⁻⁸ — dưới ngưỡng tốt 10⁻⁷"
-    assert 1e-10 < r["sai_so_so_bptt"] < 1e-7
+    assert 1e-10 < r["bptt_numeric_error"] < 1e-7
 
 
 def test_vanishing_and_exploding_gradient_measured(executed):
     _, r = executed
-    ratio = r["ti_so_grad"]
+    ratio = r["grad_ratio"]
     assert 1e-12 < ratio["0.5"] < 1e-10  # "khoảng 10¹¹ lần"
     assert 3e5 < ratio["3.0"] < 6e5  # "gần nửa triệu lần"
     assert ratio["0.5"] < ratio["0.9"] < 1 < ratio["1.5"] < ratio["3.0"]
@@ -123,39 +123,39 @@ def test_vanishing_and_exploding_gradient_measured(executed):
 
 def test_clipping_by_norm_keeps_direction_by_value_does_not(executed):
     _, r = executed
-    assert r["chuan_truoc"] > 1e6
-    assert r["chuan_sau"] == pytest.approx(5.0)
-    assert r["cos_chuan"] == pytest.approx(1.0, abs=1e-12)
-    assert r["cos_gia_tri"] < 0.9
-    assert r["sai_lech_cat"] < 1e-9
+    assert r["norm_before"] > 1e6
+    assert r["norm_after"] == pytest.approx(5.0)
+    assert r["cos_norm"] == pytest.approx(1.0, abs=1e-12)
+    assert r["cos_value"] < 0.9
+    assert r["clip_diff"] < 1e-9
 
 
 def test_gru_lstm_cells_match_torch(executed):
     _, r = executed
-    assert r["khoi"] == [3, 4]
-    assert max(r["sai_lech_cong"]) < 1e-12
+    assert r["blocks"] == [3, 4]
+    assert max(r["gate_diffs"]) < 1e-12
 
 
 def test_char_language_model_perplexity(executed):
     _, r = executed
-    pp_deu, pp_uni, pp_tot, pp_kd_cuoi, pp_hl_cuoi = r["pp"]
-    assert r["V_kt"] == 85 and pp_deu == pytest.approx(85.0)
+    pp_uniform, pp_uni, pp_tot, pp_val_final, pp_train_final = r["pp"]
+    assert r["V_char"] == 85 and pp_uniform == pytest.approx(85.0)
     assert 30.5 < pp_uni < 32.5  # "khoảng 31"
     assert 10.5 < pp_tot < 12.0  # "khoảng 11"
-    assert pp_tot < pp_uni < pp_deu
-    assert pp_kd_cuoi > 2 * pp_tot  # tăng trở lại: quá khớp
-    assert 1.3 < pp_hl_cuoi < 1.5  # "khoảng 1,4"
-    assert 1850 < r["n_huan_luyen"] < 1900  # "gần 1 900 ký tự"
-    assert r["pp_doc_lap"] == pytest.approx(pp_tot, rel=1e-9)  # PP = exp(−mean log p), tính lại
+    assert pp_tot < pp_uni < pp_uniform
+    assert pp_val_final > 2 * pp_tot  # tăng trở lại: quá khớp
+    assert 1.3 < pp_train_final < 1.5  # "khoảng 1,4"
+    assert 1850 < r["n_train"] < 1900  # "gần 1 900 ký tự"
+    assert r["pp_independent"] == pytest.approx(pp_tot, rel=1e-9)  # PP = exp(−mean log p), tính lại
     # nhiệt độ thấp → phân phối nhọn (entropy nhỏ), cao → phẳng
-    e02, e10, e15 = r["entropy_theo_T"]
+    e02, e10, e15 = r["entropy_by_T"]
     assert e02 < e10 < e15
     assert r["q_max_T03"] > r["q_max_T15"]
 
 
 def test_skipgram_losses_start_at_chance_and_decrease(executed):
     _, r = executed
-    assert r["V_tu"] == 78
+    assert r["V_word"] == 78
     assert r["cos_one_hot"] == 0.0
     assert max(r["sai_lech_sg"]) < 1e-10
     assert r["ls_sm"][0] == pytest.approx(math.log(78), abs=0.02)
@@ -167,25 +167,25 @@ def test_skipgram_losses_start_at_chance_and_decrease(executed):
 
 def test_embeddings_neighbours_and_honest_analogies(executed):
     _, r = executed
-    assert r["cos_meo"][0] > 0.9 > r["cos_meo"][1]
-    nam_nam, nam_nu = r["cos_gioi"]
+    assert r["cos_cat"][0] > 0.9 > r["cos_cat"][1]
+    nam_nam, nam_nu = r["cos_gender"]
     assert nam_nam > 0.95 and nam_nu < 0.8  # "gần 1", "cao hơn hẳn"
-    assert r["hang_dau_la_nam"]
-    assert r["tach_gioi"]  # PCA riêng nhóm người: thành phần 1 tách đàn ông / phụ nữ
-    assert r["dung_theo_seed"][1] == 0  # "với hạt giống 1, cả ba đều chọn sai thế hệ"
-    assert 5 <= sum(r["dung_theo_seed"]) < 9  # "chỉ hơn một nửa"
-    assert max(r["khoang_cach_tuong_tu"]) < 0.02
+    assert r["top_is_male"]
+    assert r["splits_gender"]  # PCA riêng nhóm người: thành phần 1 tách đàn ông / phụ nữ
+    assert r["correct_by_seed"][1] == 0  # "với hạt giống 1, cả ba đều chọn sai thế hệ"
+    assert 5 <= sum(r["correct_by_seed"]) < 9  # "chỉ hơn một nửa"
+    assert max(r["analogy_dist"]) < 0.02
 
 
 def test_beam_search_and_length_normalization(executed):
     _, r = executed
-    assert r["chum"]["1,0.0"][0] == "tôi </s>"
-    assert r["chum"]["3,0.0"][0] == "tôi </s>"
-    assert r["chum"]["3,0.7"][0] == "mình thích học máy </s>"
+    assert r["beam"]["1,0.0"][0] == "tôi </s>"
+    assert r["beam"]["3,0.0"][0] == "tôi </s>"
+    assert r["beam"]["3,0.7"][0] == "mình thích học máy </s>"
     p = 0.4 * 0.7 * 0.8 * 0.8 * 1.0
     assert round(p, 2) == 0.18
-    assert r["chum"]["3,0.7"][1] == pytest.approx(math.log(p) / 5**0.7)
-    assert r["chum"]["1,0.0"][1] == pytest.approx(math.log(0.5 * 0.4))
+    assert r["beam"]["3,0.7"][1] == pytest.approx(math.log(p) / 5**0.7)
+    assert r["beam"]["1,0.0"][1] == pytest.approx(math.log(0.5 * 0.4))
 
 
 def _bleu_independent(cand, refs, N=4):
@@ -209,18 +209,18 @@ def test_bleu_of_the_worked_pair(executed):
     assert ps == pytest.approx([1, 3 / 4, 2 / 3, 1 / 2])
     assert r["p_n"] == pytest.approx(ps)
     assert r["BP"] == pytest.approx(bp) == pytest.approx(math.exp(-0.2))
-    assert r["bleu_vd"] == pytest.approx(score) == pytest.approx(0.5789, abs=1e-4)
-    assert r["bleu_thieu_log"] == pytest.approx(math.exp(sum(ps) / 4)) and r["bleu_thieu_log"] > 1
-    assert r["p1_lap"] == [0.25, 1.0]
+    assert r["bleu_example"] == pytest.approx(score) == pytest.approx(0.5789, abs=1e-4)
+    assert r["bleu_no_log"] == pytest.approx(math.exp(sum(ps) / 4)) and r["bleu_no_log"] > 1
+    assert r["p1_repeated"] == [0.25, 1.0]
 
 
 def test_attention_alignment_and_bidirectional(executed):
     _, r = executed
-    assert r["dong_hang"] == [0, 2, 1, 3]
-    assert r["tong_hang"] == pytest.approx([1, 1, 1, 1])
-    assert r["sai_lech_chu_y"] < 1e-12
-    assert r["sai_lech_hai_chieu"] < 1e-12
-    assert r["tham_so_sau"] == r["tham_so_sau_torch"]
+    assert r["row_argmax"] == [0, 2, 1, 3]
+    assert r["row_sums"] == pytest.approx([1, 1, 1, 1])
+    assert r["attention_diff"] < 1e-12
+    assert r["bidir_diff"] < 1e-12
+    assert r["deep_params"] == r["deep_params_torch"]
 
 
 def test_temperature_demo_updates(executed):
