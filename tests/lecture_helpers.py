@@ -194,6 +194,35 @@ def assert_runs_cleanly(nb, printed=False):
         assert printed_runtime(nb) > 0
 
 
+_DECIMAL_POINT = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+_VI_LETTERS = re.compile(
+    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I
+)
+
+
+def decimal_point_readouts(nb):
+    """Các dòng notebook đã in ra (stream, text/plain) có chữ tiếng Việt mà vẫn viết số thập phân bằng
+    dấu chấm ("độ chính xác 0.98"). Nội dung trong ngoặc vuông (mảng numpy in theo Python) không tính.
+    Quy ước: glossary.md, mục Quy ước viết."""
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text" in out:
+                texts.append(out["text"])
+            elif "text/plain" in data and "application/vnd.jupyter.widget-view+json" not in data:
+                texts.append(
+                    data["text/plain"]
+                )  # repr của widget (value=1.0, …) không phải số in ra
+    bad = []
+    for line in "\n".join(texts).splitlines():
+        if not _VI_LETTERS.search(line):
+            continue
+        if _DECIMAL_POINT.search(re.sub(r"\[[^\]]*\]", " ", line)):
+            bad.append(line.strip())
+    return bad
+
+
 def demo_check_cells(demos):
     """Các ô ``demo_check_cell`` cho dict tên demo → giá trị điều khiển (kết quả ghi theo tên demo)."""
     return [demo_check_cell(name, demo=name, **values) for name, values in demos.items()]

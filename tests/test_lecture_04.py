@@ -8,6 +8,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cell,
     executed_fixture,
 )
@@ -16,35 +17,50 @@ NB = "lectures/04_ham_mat_mat_gradient_descent.ipynb"
 
 COLLECT = """
 import time as _time
-__test_results__["ln10_loss"] = mat_mat_ban_dau
-__test_results__["bang_loss"] = bang_loss
-__test_results__["buoc_dat_90"] = buoc_dat_90
-__test_results__["do_nhieu"] = do_nhieu_bien_the
-__test_results__["cung_epoch"] = ket_qua_cung_epoch
+__test_results__["ln10_loss"] = initial_loss
+__test_results__["loss_table"] = loss_table
+__test_results__["steps_to_90"] = steps_to_90
+__test_results__["noisiness"] = noise_by_variant
+__test_results__["same_epochs"] = results_same_epochs
 __test_results__["alpha"] = {
     str(a): {"status": h["status"], "loss": [float(v) for v in h["loss"]]}
-    for a, h in lich_su_alpha.items()
+    for a, h in alpha_histories.items()
 }
 __test_results__["total_time"] = _time.perf_counter() - _t_start
+__test_results__["explode_factor"] = __import__("inspect").signature(train).parameters[
+    "explode_factor"
+].default
+"""
+
+CLASSES = """
+import numpy as _np
+_ax = demo.axes[1]
+__test_results__["class_points"] = [
+    {"color": [round(float(v), 3) for v in c.get_facecolor()[0][:3]],
+     "marker": int(c.get_paths()[0].vertices.shape[0]),
+     "n": len(c.get_offsets()), "label": c.get_label()}
+    for c in _ax.collections
+]
+__test_results__["legend"] = [t.get_text() for t in _ax.get_legend().get_texts()]
 """
 
 DEMO = (
     demo_check_cell(
         "demo",
-        watch={"line": "demo.duong_loss.get_ydata()", "img": "demo.anh.get_array()"},
+        watch={"line": "demo.loss_line.get_ydata()", "img": "demo.image.get_array()"},
         lr=2.0,
         batch="mini-batch 32",
     ),
     demo_check_cell(
         "demo_div",
-        extra={"line_finite": "bool(_np.all(_np.isfinite(demo.duong_loss.get_ydata())))"},
+        extra={"line_finite": "bool(_np.all(_np.isfinite(demo.loss_line.get_ydata())))"},
         lr=80.0,
         batch="batch (toàn bộ)",
     ),
 )
 
 
-executed = executed_fixture(NB, (COLLECT, *DEMO))
+executed = executed_fixture(NB, (COLLECT, CLASSES, *DEMO))
 
 
 def test_runs_cleanly(executed):
@@ -58,8 +74,8 @@ def test_loss_values(executed):
     nb, res = executed
     assert res["ln10_loss"] == pytest.approx(math.log(10), abs=1e-9)
     text = all_output_text(nb)
-    assert "2.3026" in text
-    rows = {round(r[0], 2): r for r in res["bang_loss"]}
+    assert "2,3026" in text  # số in ra dùng dấu phẩy thập phân (glossary.md)
+    rows = {round(r[0], 2): r for r in res["loss_table"]}
     p, mse, ce, g_mse, g_ce = rows[0.01]
     assert mse == pytest.approx(0.5 * 0.99**2)
     assert ce == pytest.approx(-math.log(0.01))
@@ -71,14 +87,14 @@ def test_loss_values(executed):
 
 def test_cross_entropy_learns_faster_from_confident_mistakes(executed):
     _, res = executed
-    steps = res["buoc_dat_90"]
+    steps = res["steps_to_90"]
     assert steps["entropy chéo"] is not None
     assert steps["MSE"] is None or steps["MSE"] > 5 * steps["entropy chéo"]
 
 
 def test_noise_ordering_batch_minibatch_sgd(executed):
     _, res = executed
-    noise = res["do_nhieu"]
+    noise = res["noisiness"]
     b, mb, sgd = noise["batch (toàn bộ 300 mẫu)"], noise["mini-batch 32"], noise["SGD (1 mẫu)"]
     assert b < mb < sgd
     assert mb > 5 * b and sgd > 2 * mb
@@ -86,7 +102,7 @@ def test_noise_ordering_batch_minibatch_sgd(executed):
 
 def test_same_epochs_sgd_progresses_most_per_epoch(executed):
     _, res = executed
-    r = res["cung_epoch"]
+    r = res["same_epochs"]
     assert r["1"][0] < r["32"][0] < r["None"][0]
 
 
@@ -101,6 +117,48 @@ def test_learning_rate_sweep(executed):
     assert a["1.0"]["loss"][-1] < 0.5 * a["1.0"]["loss"][0]
     assert a["10.0"]["status"] == "phân kỳ"
     assert a["100.0"]["status"] == "phân kỳ"
+
+
+def test_divergence_rule_as_stated(executed):
+    """Quy tắc phân kỳ mà mục 3 nêu (chi phí NaN/vô cực hoặc chi phí làm trơn > 3 × chi phí ban đầu;
+    batch GD: không làm trơn) đúng là điều `nblib.train` làm trên các lần chạy của bài."""
+    import nbformat
+    from conftest import ROOT
+
+    _, res = executed
+    assert res["explode_factor"] == 3.0
+    md = "\n".join(c.source for c in nbformat.read(ROOT / NB, as_version=4).cells)
+    assert "**Quy tắc phân kỳ**" in md and "\\bar J_t > 3\\,J_0" in md
+    for a, run in res["alpha"].items():
+        loss = run["loss"]
+        over = [not math.isfinite(v) or v > 3.0 * loss[0] for v in loss]
+        if run["status"] == "phân kỳ":
+            assert over[-1] and not any(over[:-1]), (a, loss)  # dừng ngay ở bước đầu vượt ngưỡng
+        else:
+            assert not any(over), (a, loss)
+
+
+def test_two_classes_are_distinguishable(executed):
+    """Hình ranh giới của demo: hai lớp khác màu (bảng màu của khoá học) và khác dấu, có chú thích."""
+    from nblib.presentation.plots import PALETTE
+
+    _, res = executed
+    pts = res["class_points"]
+    assert len(pts) == 2 and sum(p["n"] for p in pts) == 300
+    assert pts[0]["color"] != pts[1]["color"] and pts[0]["marker"] != pts[1]["marker"]
+    import matplotlib.colors as mcolors
+
+    for p, c in zip(pts, PALETTE):
+        assert p["color"] == [round(v, 3) for v in mcolors.to_rgb(c)]
+    assert res["legend"] == ["lớp 0", "lớp 1"]
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md). Thông báo phân kỳ do chính
+    `nblib.train` soạn ("chi phí = 44.9") chưa theo quy ước — đã đề nghị sửa ở nblib/training.py; các
+    dòng khác của bài thì phải đúng."""
+    bad = [ln for ln in decimal_point_readouts(executed[0]) if "Phân kỳ ở epoch" not in ln]
+    assert bad == []
 
 
 def test_demo_updates_in_place(executed):

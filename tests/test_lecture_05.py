@@ -6,6 +6,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cell,
     executed_fixture,
 )
@@ -14,35 +15,35 @@ NB = "lectures/05_toi_uu_hoa.ipynb"
 
 COLLECT = """
 import time as _time
-__test_results__["hai_dang"] = chenh_lech_hai_dang
-__test_results__["x_gd_1d"] = float(duong_gd_1d[-1])
-__test_results__["x_mom_1d"] = float(duong_mom_1d[-1])
+__test_results__["two_forms"] = two_forms_gap
+__test_results__["x_gd_1d"] = float(path_gd_1d[-1])
+__test_results__["x_mom_1d"] = float(path_mom_1d[-1])
 __test_results__["adam_m_hat"] = m_hat
 __test_results__["adam_dw"] = dw
 __test_results__["adam_step"] = -w1
-__test_results__["quy_dao"] = bang_quy_dao
-__test_results__["lich"] = {ten: kq["dao_dong"] for ten, kq in ket_qua_lich.items()}
-__test_results__["moons"] = do_chinh_xac_ss
-__test_results__["moons_status"] = {ten: kq["history"]["status"] for ten, kq in ket_qua_ss.items()}
+__test_results__["trajectories"] = trajectory_table
+__test_results__["schedules"] = {name: res["oscillation"] for name, res in schedule_results.items()}
+__test_results__["moons"] = compare_accuracy
+__test_results__["moons_status"] = {name: res["history"]["status"] for name, res in compare_results.items()}
 __test_results__["total_time"] = _time.perf_counter() - _t_start
 """
 
-PATH_EXPR = "demo.duong_qd.get_xydata()"
+PATH_EXPR = "demo.path_line.get_xydata()"
 DEMO = (
     demo_check_cell(
         "demo",
-        watch={"path": PATH_EXPR, "f": "demo.duong_f.get_ydata()"},
-        toi_uu="Adam",
+        watch={"path": PATH_EXPR, "f": "demo.f_line.get_ydata()"},
+        optimizer="Adam",
         lr=0.2,
         gamma=0.8,
     ),
     demo_check_cell(
-        "demo_gamma", watch={"path": PATH_EXPR}, toi_uu="động lượng", lr=0.01, gamma=0.5
+        "demo_gamma", watch={"path": PATH_EXPR}, optimizer="động lượng", lr=0.01, gamma=0.5
     ),
     demo_check_cell(
         "demo_div",
         extra={"path_finite": f"bool(_np.all(_np.isfinite({PATH_EXPR})))"},
-        toi_uu="hạ gradient",
+        optimizer="hạ gradient",
         lr=0.05,
     ),
 )
@@ -64,7 +65,7 @@ def test_runs_cleanly(executed):
 
 def test_momentum_forms_are_equivalent(executed):
     nb, res = executed
-    assert res["hai_dang"] < 1e-12
+    assert res["two_forms"] < 1e-12
     # bảng ba bước tính tay: cả ba dòng đều khớp
     assert all_output_text(nb).count("| True") == 3
 
@@ -89,7 +90,7 @@ def test_adam_bias_correction(executed):
 
 def test_trajectories_on_ill_conditioned_quadratic(executed):
     _, res = executed
-    q = res["quy_dao"]
+    q = res["trajectories"]
     assert q["hạ gradient"][0] > 0.1
     assert q["động lượng"][0] < 1e-2 and q["động lượng"][1] is not None
     assert q["Adam"][0] < 1e-2
@@ -98,9 +99,9 @@ def test_trajectories_on_ill_conditioned_quadratic(executed):
 
 def test_learning_rate_decay_reduces_oscillation(executed):
     _, res = executed
-    lich = res["lich"]
-    const = lich["không đổi"]
-    others = [v for k, v in lich.items() if k != "không đổi"]
+    schedules = res["schedules"]
+    const = schedules["không đổi"]
+    others = [v for k, v in schedules.items() if k != "không đổi"]
     assert len(others) == 3
     assert all(v < 0.5 * const for v in others)
 
@@ -136,3 +137,8 @@ def test_demo_divergence_status(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=7, first_code=None)
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
+    assert decimal_point_readouts(executed[0]) == []
