@@ -6,6 +6,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cell,
     executed_fixture,
 )
@@ -137,3 +138,8 @@ def test_demo_status_mentions_activation(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=6)
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
+    assert decimal_point_readouts(executed[0]) == []

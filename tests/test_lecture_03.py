@@ -7,6 +7,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cell,
     executed_fixture,
 )
@@ -132,3 +133,8 @@ def test_gradient_check_rule_is_nblib_rule():
         verdicts[1].startswith(gradcheck.verdict(1e-5)) and gradcheck.verdict(1e-5) == "cần xem lại"
     )
     assert "có lỗi" in verdicts[2] and gradcheck.verdict(1e-3) == "có lỗi"
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
+    assert decimal_point_readouts(executed[0]) == []
