@@ -239,3 +239,19 @@ def test_failure_renders_without_library_frames():
     lines = info.value._render_traceback_()
     assert lines[0].startswith("✗ A:")
     assert not any("checks.py" in ln or "Traceback" in ln for ln in lines)
+
+
+def test_torch_tensors_are_compared_like_numpy_arrays():
+    """Tensor torch (không nhánh riêng trong checks: backend.to_numpy_if_tensor) được so như mảng
+    numpy: NaN, sai shape, sai giá trị được báo như nhau, không kèm cảnh báo số học."""
+    import warnings
+
+    nan_msg = _message(_torch_tensor([1.0, float("nan")]), np.array([1.0, 2.0]))
+    assert "kết quả chứa NaN ở 1 vị trí" in nan_msg
+    assert nan_msg == _message(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+    msg = _message(_torch_tensor([[1.0, 2.0]]), np.array([[1.0], [2.0]]))
+    assert "sai kích thước (shape)" in msg and "chuyển vị" in msg
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ∞ − ∞, tràn số: không cảnh báo, vẫn báo sai giá trị
+        msg = _message(_torch_tensor([float("inf"), 1e308]), np.array([-np.inf, -1e308]))
+    assert "sai giá trị ở 2/2 phần tử" in msg

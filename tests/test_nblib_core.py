@@ -2,6 +2,7 @@
 
 import math
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -586,3 +587,133 @@ def test_labels_already_on_torch_stay_tensors():
     assert out.tolist() == [0, 2, 1]
     out = backend.asarray_labels(np.array([0.0, 2.0]), like=np.zeros((3, 2)))
     assert out.dtype == np.int64 and out.tolist() == [0, 2]
+
+
+# ---------------------------------------------------------------- backend: một đường chuyển đổi
+def test_backend_conversion_decides_library_device_and_dtype_in_one_place():
+    from nblib import backend, preprocess
+
+    like_t, like_n = t(np.zeros((2, 2))), np.zeros((2, 2), dtype=np.float32)
+    perm = np.random.default_rng(0).permutation(5)
+    idx = backend.asarray_indices(perm, like=like_t)
+    assert (
+        isinstance(idx, torch.Tensor) and idx.dtype == torch.int64 and idx.tolist() == perm.tolist()
+    )
+    idx = backend.asarray_indices(perm.astype(np.int32), like=like_n)
+    assert isinstance(idx, np.ndarray) and idx.dtype == np.int64
+    assert backend.asarray([1, 2], like=like_n).dtype == np.float32  # kiểu số thực của like
+    assert backend.asarray([1, 2], like=np.arange(3)).dtype == np.float64  # like nguyên: float64
+    assert backend.asarray(np.arange(3), like=like_t).dtype == torch.float64
+    assert backend.asarray(torch.arange(3), like=like_n).dtype == np.float32
+    for x in (np.zeros(2), np.float64(1.0), like_t):
+        assert backend.is_array(x)
+    for x in ([1.0], 1.0, None, "a"):
+        assert not backend.is_array(x)
+    assert isinstance(backend.to_numpy_if_tensor(like_t), np.ndarray)
+    keep = [1, 2]
+    assert backend.to_numpy_if_tensor(keep) is keep and backend.to_numpy_if_tensor(None) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with backend.ignore_float_errors():
+            assert np.isnan(np.zeros(1) / np.zeros(1))[0]
+    # tiền xử lý trả về cùng loại mảng với X, không nhánh numpy/torch riêng
+    X = np.random.default_rng(1).standard_normal((3, 20))
+    st = preprocess.fit("zscore", X)
+    out_t = preprocess.transform(st, t(X))
+    assert isinstance(out_t, torch.Tensor) and out_t.dtype == torch.float64
+    np.testing.assert_allclose(out_t.numpy(), preprocess.transform(st, X), rtol=1e-14)
+    out_int = preprocess.transform(
+        preprocess.fit("center", np.arange(6).reshape(2, 3)), np.ones((2, 3), int)
+    )
+    assert out_int.dtype == np.float64
+
+
+def test_argcheck_array_accepts_numpy_and_torch_only():
+    from nblib import argcheck
+
+    for x in (np.zeros((2, 2)), t(np.zeros((2, 2)))):
+        assert argcheck.array("X", x, ndim=2) is x
+    with pytest.raises(TypeError, match="nhận được list"):
+        argcheck.array("X", [[1.0]])
+    with pytest.raises(ValueError, match="X' chứa giá trị không hữu hạn: 1 giá trị NaN"):
+        argcheck.finite("X", t(np.array([1.0, np.nan])))
+
+
+# ---------------------------------------------------------------- đồ thị nhập module không có vòng
+def _nblib_import_graph():
+    """Module nblib → các module nblib mà nó nhập (kể cả nhập trong hàm), đọc từ mã nguồn."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(nblib.__file__).parent
+    top = root.parent
+
+    def module_name(path):
+        parts = path.relative_to(top).with_suffix("").parts
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    def exists(name):
+        base = top.joinpath(*name.split("."))
+        return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
+
+    graph = {}
+    for path in root.rglob("*.py"):
+        name = module_name(path)
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                elif (node.module or "").startswith("nblib"):
+                    target = node.module
+                else:
+                    continue
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    deps.add(sub if exists(sub) else target)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.split(".")[0] == "nblib")
+        graph[name] = {d for d in deps if d != name}
+    return graph
+
+
+def _check_no_cycle(graph):
+    """Duyệt theo chiều sâu; gặp lại một module đang duyệt dở là có vòng nhập."""
+    state = {}
+
+    def visit(node, path):
+        if state.get(node) == "done":
+            return
+        assert state.get(node) != "visiting", "vòng nhập: " + " → ".join(path + [node])
+        state[node] = "visiting"
+        for dep in sorted(graph.get(node, ())):
+            visit(dep, path + [node])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        visit(node, [])
+
+
+def test_nblib_import_graph_has_no_cycle():
+    graph = _nblib_import_graph()
+    assert {"nblib.backend", "nblib.training", "nblib.model", "nblib.assessment.checks"} <= set(
+        graph
+    )
+    assert graph["nblib.backend"] == set()  # backend không phụ thuộc module nào khác của nblib
+    assert {"nblib.model", "nblib.optim"} <= graph["nblib.training"]
+    _check_no_cycle(graph)
+    # phép kiểm tra bắt được vòng: thêm cạnh backend → training (training đã nhập backend)
+    with pytest.raises(AssertionError, match="vòng nhập: .*nblib.backend → nblib.training"):
+        _check_no_cycle(dict(graph, **{"nblib.backend": {"nblib.training"}}))
+
+
+@pytest.mark.parametrize("module", ["nblib.backend", "nblib.training", "nblib.assessment.checks"])
+def test_module_imports_alone_in_a_fresh_interpreter(module):
+    import subprocess
+
+    res = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stderr

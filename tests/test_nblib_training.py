@@ -303,7 +303,7 @@ def test_hidden_activations_with_batch_statistics_leave_state_untouched():
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
 def test_trainer_equals_a_plain_per_parameter_loop(optimizer):
-    """Trình huấn luyện cập nhật một vector nối mọi tham số; kết quả phải trùng vòng lặp từng tham số."""
+    """``train`` phải cho đúng kết quả của vòng lặp từng tham số viết tay (như ``training.step``)."""
     from nblib import backend, optim
 
     X, y = data.spiral(n_per_class=30, seed=3)
@@ -324,3 +324,364 @@ def test_trainer_equals_a_plain_per_parameter_loop(optimizer):
     for k in a.params:
         assert a.params[k].shape == b.params[k].shape
         np.testing.assert_allclose(a.params[k], b.params[k], rtol=1e-12, atol=1e-15)
+
+
+# ---------------------------------------------------------------- trình huấn luyện cũ ≡ trình mới
+# Số của trình huấn luyện trước khi viết lại theo dáng Solver (vector nối mọi tham số, _reference_loss
+# lưu/khôi phục bộ sinh ngẫu nhiên và trạng thái batch norm), đo một lần bằng mã cũ với cùng seed.
+PREVIOUS_TRAINER = {
+    "sgd": {
+        "status": "ok",
+        "message": "Hoàn tất 4 epoch, chi phí cuối 0.3724.",
+        "epochs_run": 4,
+        "best_epoch": 1,
+        "n_loss": 20,
+        "loss_last": 0.5723835134486855,
+        "loss_sum": 8.151059321558963,
+        "epoch_loss": [
+            0.5017442250707977,
+            0.38958590149906563,
+            0.36652721634170826,
+            0.37235452140022113,
+        ],
+        "train_acc": [0.7, 0.8333333333333334, 0.8266666666666667, 0.8266666666666667],
+        "val_acc": [0.8, 0.8, 0.8, 0.8],
+        "ratio_sum": 0.1264992622791286,
+        "n_ratio": [4, 4],
+        "params_sum": 32.11911487568813,
+        "bn_sum": 0.0,
+    },
+    "momentum": {
+        "status": "ok",
+        "message": "Hoàn tất 4 epoch, chi phí cuối 0.3668.",
+        "epochs_run": 4,
+        "best_epoch": 3,
+        "n_loss": 24,
+        "loss_last": 0.24392061510168603,
+        "loss_sum": 13.080718736378687,
+        "epoch_loss": [
+            0.8665026245442299,
+            0.5184973025944285,
+            0.4283104800816661,
+            0.36680938217612336,
+        ],
+        "train_acc": [0.825, 0.9333333333333333, 0.9166666666666666, 0.9],
+        "val_acc": [0.7333333333333333, 0.8666666666666667, 0.9, 0.8666666666666667],
+        "ratio_sum": 0.16485691696673624,
+        "n_ratio": [4, 4, 4],
+        "params_sum": 59.94554274015098,
+        "bn_sum": 0.0,
+    },
+    "adam": {
+        "status": "ok",
+        "message": "Hoàn tất 4 epoch, chi phí cuối 0.8382.",
+        "epochs_run": 4,
+        "best_epoch": 4,
+        "n_loss": 16,
+        "loss_last": 0.7403459045915968,
+        "loss_sum": 19.268468904811133,
+        "epoch_loss": [
+            1.7804072453176845,
+            1.2493818498529627,
+            0.9491221242690866,
+            0.8382060067630492,
+        ],
+        "train_acc": [0.23958333333333334, 0.34375, 0.4895833333333333, 0.6145833333333334],
+        "val_acc": [0.3333333333333333, 0.5, 0.5, 0.5416666666666666],
+        "ratio_sum": 0.1564799449845231,
+        "n_ratio": [4, 4, 4],
+        "params_sum": 192.439722915908,
+        "bn_sum": 41.41709275150268,
+    },
+    "early": {
+        "status": "dừng sớm",
+        "message": "Dừng sớm ở epoch 4: độ chính xác kiểm định không tăng trong 3 epoch; khôi "
+        "phục tham số của epoch 1 (độ chính xác kiểm định 83.33%).",
+        "epochs_run": 4,
+        "best_epoch": 1,
+        "n_loss": 56,
+        "loss_last": 0.8118595123426428,
+        "loss_sum": 20.6530430853046,
+        "epoch_loss": [
+            0.4820044483383044,
+            0.32495332112960434,
+            0.32152238458423843,
+            0.3467372091838956,
+        ],
+        "train_acc": [
+            0.7380952380952381,
+            0.819047619047619,
+            0.8333333333333334,
+            0.8571428571428571,
+        ],
+        "val_acc": [0.8333333333333334, 0.8111111111111111, 0.8222222222222222, 0.8222222222222222],
+        "ratio_sum": 0.0940119576614651,
+        "n_ratio": [4, 4],
+        "params_sum": 67.60653831363092,
+        "bn_sum": 0.0,
+    },
+    "diverge": {
+        "status": "phân kỳ",
+        "message": "Phân kỳ ở epoch 1, bước 3: chi phí = 2711 (ban đầu 0.9214). Hãy giảm tốc "
+        "độ học α (đang là 30).",
+        "epochs_run": 1,
+        "best_epoch": 0,
+        "n_loss": 3,
+        "loss_last": 2711.172146489119,
+        "loss_sum": 2730.795263443219,
+        "epoch_loss": [],
+        "train_acc": [],
+        "val_acc": [],
+        "ratio_sum": 0.0,
+        "n_ratio": [0, 0],
+        "params_sum": 2265.9236114163673,
+        "bn_sum": 10766.982951218084,
+    },
+    "diverge_full_batch": {
+        "status": "phân kỳ",
+        "message": "Phân kỳ ở epoch 2, bước 1: chi phí = 4.025 (ban đầu 0.7557). "
+        "Hãy giảm tốc độ học α (đang là 500).",
+        "epochs_run": 2,
+        "best_epoch": 0,
+        "n_loss": 2,
+        "loss_last": 4.0249308696751775,
+        "loss_sum": 4.780678419741782,
+        "epoch_loss": [0.7557475500666039],
+        "train_acc": [0.75],
+        "val_acc": [],
+        "ratio_sum": 104.83009903843302,
+        "n_ratio": [1, 1],
+        "params_sum": 401.86168342629065,
+        "bn_sum": 0.0,
+    },
+    "linear": {
+        "status": "ok",
+        "message": "Hoàn tất 3 epoch, chi phí cuối 0.0439.",
+        "epochs_run": 3,
+        "best_epoch": 0,
+        "n_loss": 9,
+        "loss_last": 0.051024409328126165,
+        "loss_sum": 0.7697822694029954,
+        "epoch_loss": [0.14435173690572914, 0.06830094832110621, 0.043941404574163144],
+        "train_acc": [],
+        "val_acc": [],
+        "ratio_sum": 0.14341091638721057,
+        "n_ratio": [3, 3],
+        "params_sum": 21.334542178236244,
+        "bn_sum": 0.0,
+    },
+}
+
+
+def _previous_trainer_case(name):
+    """Cấu hình của từng trường hợp: SGD, momentum (lịch α, λ, độ chính xác trên toàn tập), Adam
+    (batch norm, dropout), dừng sớm, phân kỳ (nhiều batch, có dropout và batch norm: mốc ban đầu là
+    chi phí trên toàn tập), phân kỳ với một batch, hồi quy tuyến tính (RMSprop)."""
+    if name == "sgd":
+        X, y = data.moons(n=200, noise=0.3, seed=0)
+        d = data.split(X, y, val=0.25, test=0.0, seed=0)
+        m = nblib.MLP([2, 16, 2], seed=0)
+        kw = dict(optimizer="sgd", lr=0.2, epochs=4, batch_size=32, seed=1)
+    elif name == "momentum":
+        X, y = data.blobs(n=150, seed=0)
+        d = data.split(X, y, val=0.2, test=0.0, seed=1)
+        m = nblib.MLP([2, 12, 8, 3], activation="tanh", lambd=0.05, seed=2)
+        kw = dict(
+            optimizer="momentum",
+            optim_params={"gamma": 0.8},
+            epochs=4,
+            batch_size=20,
+            schedule=lambda e: nblib.optim.step_decay(0.05, e, every=2),
+            exact_train_acc=True,
+        )
+    elif name == "adam":
+        X, y = data.spiral(n_per_class=40, seed=1)
+        d = data.split(X, y, val=0.2, test=0.0, seed=2)
+        m = nblib.MLP([2, 20, 20, 3], batchnorm=True, keep_prob=0.8, seed=3)
+        kw = dict(optimizer="adam", lr=1e-2, epochs=4, batch_size=25, seed=4)
+    elif name == "early":
+        X, y = data.moons(n=300, noise=0.35, seed=0)
+        d = data.split(X, y, val=0.3, test=0.0, seed=0)
+        m = nblib.MLP([2, 32, 2], seed=0)
+        kw = dict(optimizer="adam", lr=3e-2, epochs=60, batch_size=16, early_stopping=3)
+    elif name == "diverge":
+        X, y = data.blobs(n=120, seed=0)
+        d = {"X_train": X, "y_train": y, "X_val": None, "y_val": None}
+        m = nblib.MLP([2, 16, 3], keep_prob=0.7, batchnorm=True, seed=0)
+        kw = dict(optimizer="sgd", lr=30.0, epochs=5, batch_size=10, seed=2)
+    elif name == "diverge_full_batch":
+        X, y = data.xor()
+        d = {"X_train": X, "y_train": y, "X_val": None, "y_val": None}
+        m = nblib.MLP([2, 8, 1], activation="tanh", output="sigmoid", seed=1)
+        kw = dict(optimizer="sgd", lr=500.0, epochs=20, batch_size=None)
+    else:
+        gen = np.random.default_rng(0)
+        X = gen.standard_normal((3, 90))
+        y = np.sin(X[:1]) + 0.5 * X[1:2]
+        d = {"X_train": X, "y_train": y, "X_val": None, "y_val": None}
+        m = nblib.MLP([3, 10, 1], activation="tanh", output="linear", seed=5)
+        kw = dict(optimizer="rmsprop", lr=1e-2, epochs=3, batch_size=30, seed=3)
+    h = nblib.train(m, d["X_train"], d["y_train"], d["X_val"], d["y_val"], **kw)
+    return h, m
+
+
+@pytest.mark.parametrize("name", list(PREVIOUS_TRAINER))
+def test_train_reproduces_the_previous_trainer(name):
+    h, m = _previous_trainer_case(name)
+    ref = PREVIOUS_TRAINER[name]
+    for key in ("status", "message", "epochs_run", "best_epoch"):
+        assert h[key] == ref[key], key
+    assert len(h["loss"]) == ref["n_loss"]
+    assert h["loss"][-1] == pytest.approx(ref["loss_last"], rel=1e-12)
+    assert math.fsum(h["loss"]) == pytest.approx(ref["loss_sum"], rel=1e-12)
+    for key in ("epoch_loss", "train_acc", "val_acc"):
+        np.testing.assert_allclose(h[key], ref[key], rtol=1e-12, err_msg=key)
+    assert [len(r) for r in h["update_ratio"].values()] == ref["n_ratio"]
+    ratio_sum = math.fsum(r for rs in h["update_ratio"].values() for r in rs)
+    assert ratio_sum == pytest.approx(ref["ratio_sum"], rel=1e-10)
+    abs_sum = lambda arrays: math.fsum(float(np.abs(np.asarray(a)).sum()) for a in arrays)  # noqa: E731
+    assert abs_sum(m.params.values()) == pytest.approx(ref["params_sum"], rel=1e-12)
+    running = [v for st in m.bn_state.values() for v in st.values()]
+    assert abs_sum(running) == pytest.approx(ref["bn_sum"], rel=1e-12, abs=1e-300)
+
+
+# ---------------------------------------------------------------- các phần nhỏ của trình huấn luyện
+def test_training_module_and_train_function_are_separate_names():
+    import inspect
+
+    import nblib.training
+
+    assert inspect.isfunction(nblib.train) and nblib.train is nblib.training.train
+    assert nblib.training.minibatches is minibatches
+    for name in ("step", "update_ratio", "is_diverging", "DivergenceMonitor", "EarlyStopping"):
+        assert callable(getattr(nblib.training, name)), name
+
+
+def test_step_updates_each_parameter_with_its_own_optimizer_state():
+    from nblib import optim
+    from nblib.training import step
+
+    gen = np.random.default_rng(0)
+    params = {"W1": gen.standard_normal((3, 2)), "b1": gen.standard_normal((3, 1))}
+    grads = [{k: gen.standard_normal(v.shape) for k, v in params.items()} for _ in range(3)]
+    states = {k: {"gamma": 0.5} for k in params}
+    same_dict = params
+    expected = {k: v.copy() for k, v in params.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    for g in grads:
+        step(params, g, states, optim.momentum, lr=0.1)
+        for k in expected:  # v ← γ·v + α·dw; w ← w − v, riêng cho từng tham số
+            velocity[k] = 0.5 * velocity[k] + 0.1 * g[k]
+            expected[k] = expected[k] - velocity[k]
+    assert params is same_dict
+    for k in params:
+        np.testing.assert_allclose(params[k], expected[k], rtol=1e-14)
+        np.testing.assert_allclose(states[k]["v"], velocity[k], rtol=1e-14)
+        assert states[k]["lr"] == 0.1 and states[k]["gamma"] == 0.5
+
+
+def test_update_ratio_is_the_norm_of_the_step_over_the_norm_of_the_weights():
+    from nblib.training import update_ratio
+
+    gen = np.random.default_rng(1)
+    W = gen.standard_normal((5, 4))
+    for scale in (1e-6, 1e-3, 0.5):
+        dW = scale * gen.standard_normal(W.shape)
+        expected = np.linalg.norm(dW) / np.linalg.norm(W)
+        assert update_ratio(W, W + dW) == pytest.approx(expected, rel=1e-9)
+    assert update_ratio(W, W) == 0.0
+    assert update_ratio(np.zeros((2, 2)), np.ones((2, 2))) == pytest.approx(2.0 / 1e-12)
+
+
+def test_divergence_rule_three_times_the_smoothed_initial_cost_or_nan():
+    from nblib.training import DivergenceMonitor, is_diverging
+
+    assert is_diverging(float("nan"), 1.0, 1.0) and is_diverging(float("inf"), 1.0, 1.0)
+    assert is_diverging(1.0, 3.01, 1.0) and not is_diverging(1.0, 3.0, 1.0)
+    one = DivergenceMonitor(initial=1.0, n_batches=1, factor=3.0)  # một batch: không làm trơn
+    assert one.beta == 0.0 and not one.diverged(2.9) and one.diverged(3.1)
+    many = DivergenceMonitor(initial=1.0, n_batches=50, factor=3.0)
+    assert many.beta == pytest.approx(1 - 1 / 20)
+    assert not many.diverged(30.0)  # một batch nhiễu: trung bình trượt 0,95 + 1,5 = 2,45
+    assert many.smooth == pytest.approx(0.95 * 1.0 + 0.05 * 30.0)
+    assert many.diverged(30.0)  # hai batch liền: 0,95·2,45 + 1,5 > 3
+    assert many.diverged(float("nan"))
+    msg = many.message(epoch=1, i=4, loss=12345.0, lr=0.5)
+    assert msg == (
+        "Phân kỳ ở epoch 2, bước 5: chi phí = 1.234e+04 (ban đầu 1). "
+        "Hãy giảm tốc độ học α (đang là 0.5)."
+    )
+
+
+def test_early_stopping_keeps_the_best_parameters_and_counts_patience():
+    from nblib.training import EarlyStopping
+
+    stopper = EarlyStopping(patience=2)
+    accs = [0.5, 0.7, 0.6, 0.7, 0.65]
+    stops = [stopper.should_stop(a, {"W1": np.full(1, i)}, i + 1) for i, a in enumerate(accs)]
+    assert stops == [False, False, False, True, True]
+    assert stopper.best_epoch == 2 and stopper.best_acc == 0.7
+    assert stopper.best_params["W1"].tolist() == [1]
+    never = EarlyStopping(patience=None)
+    assert not any(never.should_stop(0.1, {}, e) for e in range(1, 20))
+
+
+def test_loss_in_training_mode_changes_no_model_state():
+    """``MLP.loss(train=True)`` (mốc chi phí ban đầu của ``train``) dùng dropout và thống kê của batch
+    nhưng không đổi trung bình trượt của batch norm, cũng không dùng bộ sinh ngẫu nhiên của dropout."""
+    import copy
+
+    X, y = data.spiral(n_per_class=20, seed=0)
+    kw = dict(batchnorm=True, keep_prob=0.6, seed=3)
+    a, b = nblib.MLP([2, 10, 10, 3], **kw), nblib.MLP([2, 10, 10, 3], **kw)
+    a.loss_and_grads(X[:, :30], y[:30])  # có trung bình trượt để so sánh
+    b.loss_and_grads(X[:, :30], y[:30])
+    saved = copy.deepcopy(a.bn_state)
+    J = a.loss(X, y, train=True)
+    for l in saved:
+        for k in saved[l]:
+            np.testing.assert_array_equal(a.bn_state[l][k], saved[l][k])
+    # mặt nạ dropout là mặt nạ mà bước huấn luyện kế tiếp sẽ dùng
+    J_b, grads_b = b.loss_and_grads(X, y)
+    assert J == J_b
+    J_a, grads_a = a.loss_and_grads(X, y)
+    assert J_a == J_b  # bước kế tiếp của a không bị lệch bởi lần gọi loss
+    for k in grads_a:
+        np.testing.assert_array_equal(grads_a[k], grads_b[k])
+    assert a.loss(X, y, train=True) != a.loss(X, y)  # chế độ huấn luyện ≠ chế độ kiểm tra
+
+
+def test_gradient_check_turns_dropout_off_without_touching_keep_prob():
+    from nblib import gradcheck
+
+    gen = np.random.default_rng(2)
+    X, y = gen.standard_normal((3, 6)), gen.integers(0, 2, 6)
+    m = nblib.MLP([3, 4, 2], activation="tanh", keep_prob=0.5, seed=0)
+    errors = gradcheck.check_model_gradients(m, X, y)
+    assert max(errors.values()) < 1e-7 and m.keep_prob == 0.5
+    J1, _ = m.loss_and_grads(X, y, dropout=False)
+    J2, _ = m.loss_and_grads(X, y, dropout=False)
+    assert J1 == J2 != m.loss_and_grads(X, y)[0]  # có dropout: mặt nạ ngẫu nhiên
+
+
+def test_minibatches_of_torch_data_stay_on_torch_in_the_same_order():
+    torch = pytest.importorskip("torch")
+    X = np.vstack([np.arange(20.0), np.arange(20.0) ** 2])
+    y = np.arange(20)
+    ref = list(minibatches(X, y, 6, 3))
+    got = list(minibatches(torch.as_tensor(X), torch.as_tensor(y), 6, 3))
+    assert len(got) == len(ref) == 4
+    for (xr, yr), (xg, yg) in zip(ref, got):
+        assert isinstance(xg, torch.Tensor) and yg.dtype == torch.int64
+        np.testing.assert_array_equal(xg.numpy(), xr)
+        np.testing.assert_array_equal(yg.numpy(), yr)
+
+
+def test_has_nonfinite_sees_nan_and_inf_in_torch_tensors():
+    torch = pytest.importorskip("torch")
+    assert widgets.has_nonfinite(torch.tensor([1.0, float("nan")]))
+    assert widgets.has_nonfinite({"loss": [torch.tensor(float("inf"))]})
+    assert not widgets.has_nonfinite(torch.tensor([1.0, 2.0]))
+    assert widgets.has_nonfinite(np.array([np.nan])) and widgets.has_nonfinite(float("inf"))
+    assert not widgets.has_nonfinite({"status": "ok", "loss": [0.5, 0.25], "name": "x"})
+    assert widgets.has_nonfinite({"status": "phân kỳ"})
