@@ -8,6 +8,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cells,
     executed_fixture,
 )
@@ -53,10 +54,32 @@ __test_results__["W_demo_shape"] = list(W_demo.shape)
 __test_results__["circle_acc"] = {k: list(v) for k, v in circle_acc.items()}
 """
 
+# Hình histogram nhỏ của mục 2: vẽ lại (không hiện) rồi đọc cỡ chữ tiêu đề và nhãn vạch chia.
+FIGURE_CELL = """
+import matplotlib.pyplot as _plt
+_show, _plt.show = _plt.show, lambda *a, **k: None
+plot_distributions(stats_small, "kiểm thử")
+_fig = _plt.gcf()
+_small = [ax for ax in _fig.axes if ax.get_title().startswith("tầng")]
+__test_results__["hist_titles"] = [
+    (ax.get_title(), ax.title.get_fontsize(), min(t.get_fontsize() for t in ax.get_xticklabels()))
+    for ax in _small
+]
+__test_results__["suptitle"] = _fig._suptitle.get_text() if _fig._suptitle else None
+_plt.close(_fig)
+plot_distributions(stats_large, "kiểm thử")
+_fig = _plt.gcf()
+__test_results__["flat_ylim"] = {
+    ax.get_title(): [float(v) for v in ax.get_ylim()] for ax in _fig.axes[:2]
+}
+_plt.close(_fig)
+_plt.show = _show
+"""
+
 DEMOS = {"demo": dict(scale=1.0, method="scale", activation="tanh")}
 
 
-executed = executed_fixture(PATH, [VALUES_CELL, *demo_check_cells(DEMOS)])
+executed = executed_fixture(PATH, [VALUES_CELL, FIGURE_CELL, *demo_check_cells(DEMOS)])
 
 
 def test_runs_cleanly(executed):
@@ -163,3 +186,54 @@ def test_demo_updates(executed, name):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(PATH, min_answers=5, first_code=None)
+
+
+def test_central_experiment_is_plain_numpy_and_checked_against_nblib():
+    """Thí nghiệm H = g(W·H) qua 10 tầng nằm trong notebook, viết bằng numpy (không gọi nblib), và
+    notebook tự đối chiếu với nblib.init.activation_stats bằng np.testing.assert_allclose (ô đó chạy
+    không lỗi trong test_runs_cleanly)."""
+    import ast
+
+    nb = nbformat.read(ROOT / PATH, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    exp = next(s for s in code if s.startswith("def layer_activations("))
+    assert "H = g(W @ H)" in exp and "np.tanh" in exp and "standard_normal" in exp
+    called = {
+        n.func.value.id
+        for n in ast.walk(ast.parse(exp))
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
+    }
+    assert called <= {"np", "rng", "acts", "a", "X"}, called  # chỉ numpy, không nblib
+    check = next(s for s in code if "init.activation_stats(" in s and "assert_allclose" in s)
+    assert 'np.testing.assert_allclose(ours["std"], reference["std"]' in check
+    stats_cells = [s for s in code if "layer_activations(" in s and "stats_" in s]
+    assert len(stats_cells) >= 3  # mọi bảng của mục 2–4 tính bằng hàm numpy của bài
+
+
+def test_small_histogram_titles_are_readable(executed):
+    """Tiêu đề các histogram nhỏ dùng cỡ chữ của phong cách chung (không 6–8 pt như trước)."""
+    from nblib.presentation.plots import style
+
+    _, res = executed
+    titles = res["hist_titles"]
+    assert [t[0] for t in titles] == [f"tầng {i}" for i in range(1, 11)]
+    assert all(size >= style()["axes.titlesize"] for _, size, _ in titles), titles
+    assert all(tick >= style()["xtick.labelsize"] for _, _, tick in titles), titles
+
+
+def test_flat_layer_statistics_are_not_exaggerated(executed):
+    """1,0·randn + tanh: độ lệch chuẩn 0,9816–0,9822 và trung bình ≈ 0 theo tầng gần như phẳng; trục
+    tung phải rộng ít nhất 0,2 để không phóng đại dao động nhỏ thành nhiễu lớn."""
+    _, res = executed
+    lims = res["flat_ylim"]
+    std_lo, std_hi = lims["Độ lệch chuẩn kích hoạt theo tầng"]
+    mean_lo, mean_hi = lims["Trung bình kích hoạt theo tầng"]
+    assert std_hi - std_lo >= 0.2 - 1e-12 and std_lo < 0.9816 and std_hi > 0.9822
+    assert mean_hi - mean_lo >= 0.2 - 1e-12 and mean_lo < 0 < mean_hi
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
+    assert decimal_point_readouts(executed[0]) == []
