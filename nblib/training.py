@@ -4,8 +4,10 @@ Theo dáng ``Solver`` của CS231n. Đọc từ trên xuống:
 
 - ``minibatches``: xáo trộn các mẫu rồi chia thành mini-batch;
 - ``step``: một bước tối ưu, cập nhật từng tham số bằng ``update(w, dw, state)`` với bộ nhớ riêng;
-- ``update_ratio``: ‖ΔW‖/‖W‖ của một bước;
-- ``is_diverging`` và ``DivergenceMonitor``: chi phí NaN/vô cực hoặc gấp ``3×`` chi phí ban đầu;
+- ``update_ratio``: tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước;
+- ``count_correct``: số dự đoán đúng trên một mini-batch;
+- ``is_diverging`` và ``DivergenceMonitor``: phân kỳ khi chi phí là NaN/vô cực, hoặc trung bình trượt
+  của chi phí lớn hơn 3 lần chi phí ban đầu;
 - ``EarlyStopping``: nhớ tham số tốt nhất trên tập kiểm định, báo dừng khi hết kiên nhẫn;
 - ``train``: ghép các phần trên thành vòng lặp epoch → mini-batch.
 """
@@ -59,6 +61,11 @@ def _norm(a):
 def update_ratio(w_old, w_new):
     """Tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước (ghi chú: nên cỡ 1e-3)."""
     return _norm(w_new - w_old) / max(_norm(w_old), 1e-12)
+
+
+def count_correct(scores, y, output):
+    """Số dự đoán đúng (mảng 0 chiều, còn trên thiết bị của ``scores``) từ điểm số của tầng ra."""
+    return backend.namespace(scores).count_nonzero(labels_from_scores(scores, output) == y)
 
 
 def is_diverging(loss, smooth, initial, factor=3.0):
@@ -238,8 +245,3 @@ def train(
     final = hist["epoch_loss"][-1]
     hist["message"] = f"Hoàn tất {hist['epochs_run']} epoch, chi phí cuối {final:.4f}."
     return hist
-
-
-def count_correct(scores, y, output):
-    """Số dự đoán đúng (mảng 0 chiều, còn trên thiết bị của ``scores``) từ điểm số của tầng ra."""
-    return backend.namespace(scores).count_nonzero(labels_from_scores(scores, output) == y)
