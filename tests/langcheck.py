@@ -859,6 +859,33 @@ def axis_label_problems(path) -> list[str]:
     return probs
 
 
+# --------------------------------------------------------------------------- một kiểu import
+
+# Bài giảng nhập nblib một kiểu: phần toán `from nblib import MLP, data, layers, train, …`, phần trình bày
+# `from nblib.presentation.<mô-đun> import Demo, …`; không bí danh (`import nblib.x as y`,
+# `from nblib import x as y`), không nhập cả mô-đun trình bày (`from nblib.presentation import widgets`).
+_BAD_IMPORT = re.compile(
+    r"^[ \t]*(?:import nblib\.[\w.]+(?:[ \t]+as[ \t]+\w+)?"
+    r"|from nblib[\w.]* import [^\n#]*\bas\b[^\n]*|from nblib\.presentation import [^\n]*)",
+    re.M,
+)
+
+
+def import_style_problems(path) -> list[str]:
+    """Các dòng nhập nblib sai kiểu chung của bài giảng (bí danh, `import nblib.x`, nhập cả mô-đun
+    trình bày)."""
+    probs = []
+    for cell in load_cells(path):
+        if cell.cell_type != "code":
+            continue
+        for m in _BAD_IMPORT.finditer(cell.source):
+            probs.append(
+                f"{where(path, cell)}: '{m.group().strip()}' — nhập nblib theo một kiểu: "
+                "'from nblib import MLP, data, …' và 'from nblib.presentation.widgets import Demo, …'"
+            )
+    return probs
+
+
 # --------------------------------------------------------------------------- khuôn bài giảng
 
 # Các mục bắt buộc của một bài giảng, theo thứ tự.
@@ -979,7 +1006,7 @@ def check_file(path, glossary: Glossary | None = None, spelling: bool = True) ->
         if is_lecture_file(path):
             probs += internal_reference_problems(path)
             if path.suffix == ".ipynb":
-                probs += template_problems(path)
+                probs += template_problems(path) + import_style_problems(path)
         probs += decimal_point_problems(path) + banned_word_problems(path)
         if path.suffix == ".ipynb":
             probs += axis_label_problems(path)

@@ -127,6 +127,13 @@ def test_lecture_template(path):
     _fail(lc.template_problems(path))
 
 
+@pytest.mark.parametrize("path", LECTURE_NOTEBOOKS, ids=_ids(LECTURE_NOTEBOOKS))
+def test_lecture_import_style(path):
+    """Một kiểu nhập nblib cho mọi bài giảng (không bí danh nb_*, không `import nblib.x as y`)."""
+    _exists(path)
+    _fail(lc.import_style_problems(path))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS + DOCS, ids=_ids(NOTEBOOKS + DOCS))
 def test_decimal_comma(path):
     """Dấu phẩy thập phân trong văn xuôi, nhãn, tiêu đề và số in ra (glossary.md); mã giữ 0.98."""
@@ -598,3 +605,27 @@ def test_selfcheck_glossary_rejected_alternatives_flagged(tmp_path, glossary):
     p = _fake_notebook(tmp_path, "Dữ liệu hai nửa vầng trăng và ma trận đạo hàm riêng.")
     probs = lc.glossary_problems(p, glossary)
     assert len(probs) == 2 and "'hai mặt trăng'" in probs[0] and "'ma trận Jacobi'" in probs[1]
+
+
+def test_selfcheck_import_style(tmp_path):
+    p = _fake_notebook(
+        tmp_path,
+        "Mở đầu.",
+        code=[
+            "import nblib\n\nnblib.print_backend()\n"
+            "from nblib import MLP, data, train\n"
+            "from nblib.backend import to_numpy\n"
+            "from nblib.presentation.widgets import Demo, slider\n"
+            "from nblib import init as nb_init\n"
+            "import nblib.layers as L\n"
+            "from nblib.presentation import widgets\n"
+            "from nblib.model import MLP as Net\n"
+        ],
+    )
+    found = [s.split("'")[1] for s in lc.import_style_problems(p)]
+    assert found == [
+        "from nblib import init as nb_init",
+        "import nblib.layers as L",
+        "from nblib.presentation import widgets",
+        "from nblib.model import MLP as Net",
+    ], found
