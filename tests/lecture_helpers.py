@@ -171,12 +171,33 @@ def printed_runtime(nb):
     return float(m.group(1).replace(",", "."))  # notebook in bằng dấu phẩy thập phân
 
 
+# Ô bổ sung chạy cuối cùng: vẽ mọi hình còn mở (MPLBACKEND=Agg nên plt.show() không đóng hình) và ghi
+# các nhãn vạch chia còn dấu chấm thập phân ("0.5" thay vì "0,5") vào __test_results__["dot_tick_labels"].
+TICK_LABELS_CELL = """
+import re as _re
+import matplotlib.pyplot as _plt
+_dot_ticks = []
+for _n in _plt.get_fignums():
+    _f = _plt.figure(_n)
+    try:
+        _f.canvas.draw()
+    except Exception as _exc:  # một hình không vẽ được không phải việc của kiểm tra này
+        continue
+    for _ax in _f.axes:
+        for _t in _ax.get_xticklabels() + _ax.get_yticklabels():
+            if _re.search(r"\\d\\.\\d", _t.get_text()):
+                _dot_ticks.append([_f.get_suptitle() or _ax.get_title(), _t.get_text()])
+__test_results__["dot_tick_labels"] = _dot_ticks
+"""
+
+
 def executed_fixture(path, extra_cells=()):
-    """Fixture phạm vi module: notebook ``path`` chạy một lần (cùng các ô bổ sung); trả về (nb, kết quả)."""
+    """Fixture phạm vi module: notebook ``path`` chạy một lần (cùng các ô bổ sung, rồi
+    TICK_LABELS_CELL); trả về (nb, kết quả)."""
 
     @pytest.fixture(scope="module")
     def executed():
-        return run_notebook(path, extra_cells=tuple(extra_cells))
+        return run_notebook(path, extra_cells=(*extra_cells, TICK_LABELS_CELL))
 
     return executed
 

@@ -135,6 +135,11 @@ def test_gradient_check_rule_is_nblib_rule():
     assert "có lỗi" in verdicts[2] and gradcheck.verdict(1e-3) == "có lỗi"
 
 
+def test_tick_labels_use_decimal_comma(executed):
+    """Nhãn vạch chia của mọi hình dùng dấu phẩy thập phân (show() của bài áp style_figure)."""
+    assert executed[1]["dot_tick_labels"] == []
+
+
 def test_printed_numbers_use_decimal_comma(executed):
     """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
     assert decimal_point_readouts(executed[0]) == []

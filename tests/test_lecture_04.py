@@ -153,6 +153,11 @@ def test_two_classes_are_distinguishable(executed):
     assert res["legend"] == ["lớp 0", "lớp 1"]
 
 
+def test_tick_labels_use_decimal_comma(executed):
+    """Nhãn vạch chia của mọi hình dùng dấu phẩy thập phân (show() của bài áp style_figure)."""
+    assert executed[1]["dot_tick_labels"] == []
+
+
 def test_printed_numbers_use_decimal_comma(executed):
     """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md). Thông báo phân kỳ do chính
     `nblib.train` soạn ("chi phí = 44.9") chưa theo quy ước — đã đề nghị sửa ở nblib/training.py; các

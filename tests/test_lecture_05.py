@@ -139,6 +139,11 @@ def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=7, first_code=None)
 
 
+def test_tick_labels_use_decimal_comma(executed):
+    """Nhãn vạch chia của mọi hình dùng dấu phẩy thập phân (show() của bài áp style_figure)."""
+    assert executed[1]["dot_tick_labels"] == []
+
+
 def test_printed_numbers_use_decimal_comma(executed):
     """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
     assert decimal_point_readouts(executed[0]) == []
