@@ -6,6 +6,7 @@ from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
     assert_runs_cleanly,
+    decimal_point_readouts,
     demo_check_cells,
     executed_fixture,
 )
@@ -119,3 +120,13 @@ def test_demo_updates(executed, name):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(PATH, min_answers=5, first_code=None)
+
+
+def test_tick_labels_use_decimal_comma(executed):
+    """Nhãn vạch chia của mọi hình dùng dấu phẩy thập phân (show() của bài áp style_figure)."""
+    assert executed[1]["dot_tick_labels"] == []
+
+
+def test_printed_numbers_use_decimal_comma(executed):
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
+    assert decimal_point_readouts(executed[0]) == []
