@@ -150,16 +150,33 @@ def _step(page):
     return int(page.locator(".nblib-pg").first.get_attribute("data-step") or "0")
 
 
+PROF_JS = """e => { const v = e.parentElement.__pg;
+  return { frames: v.frames, received: v.received, drawMs: v.drawMs || 0, prof: { ...v.prof } }; }"""
+
+
+def _draw_profile(a, b, dt):
+    """Khung nhận/giây và thời gian vẽ trung bình mỗi khung (ms) theo từng phần, giữa hai lần đọc."""
+    n = max(b["frames"] - a["frames"], 1)
+    parts = {k: (b["prof"][k] - a["prof"].get(k, 0.0)) / n for k in b["prof"]}
+    return {
+        "received": (b["received"] - a["received"]) / dt,
+        "draw_ms": (b["drawMs"] - a["drawMs"]) / n,
+        "parts": parts,
+    }
+
+
 def measure_playground(page, seconds):
-    """(khung/giây, bước/giây, danh sách độ trễ ms) khi đang chạy."""
+    """(khung/giây, bước/giây, danh sách độ trễ ms, hồ sơ vẽ) khi đang chạy."""
     root = page.locator(".nblib-pg").first
     root.scroll_into_view_if_needed()
     root.locator("button.pg-play").click()
     time.sleep(1.5)  # khởi động
-    f0, s0, t0 = _pg(page, "frames"), _step(page), time.monotonic()
+    p0, s0, t0 = root.evaluate(PROF_JS), _step(page), time.monotonic()
     time.sleep(seconds)
-    f1, s1, t1 = _pg(page, "frames"), _step(page), time.monotonic()
+    p1, s1, t1 = root.evaluate(PROF_JS), _step(page), time.monotonic()
+    f0, f1 = p0["frames"], p1["frames"]
     fps, sps = (f1 - f0) / (t1 - t0), (s1 - s0) / (t1 - t0)
+    profile = _draw_profile(p0, p1, t1 - t0)
     slider = root.locator("input.pg-lr")
     page.evaluate("() => 0")
     root.evaluate("e => { e.parentElement.__pg.latencies = []; }")
@@ -170,7 +187,7 @@ def measure_playground(page, seconds):
     latencies = _pg(page, "latencies")
     root.locator("button.pg-play").click()
     time.sleep(0.5)
-    return fps, sps, latencies
+    return fps, sps, latencies, profile
 
 
 def measure_naive(page, seconds):
@@ -244,8 +261,8 @@ def main(argv=None):
     def vi(x, d=1):
         return f"{x:.{d}f}".replace(".", ",")
 
-    fps_lab, sps_lab, lat_lab = results["lab"]
-    fps_voila, sps_voila, lat_voila = results["voila"]
+    fps_lab, sps_lab, lat_lab, prof_lab = results["lab"]
+    fps_voila, sps_voila, lat_voila, prof_voila = results["voila"]
     fps_naive, sps_naive = results["naive"]
     lat = lat_lab + lat_voila
     print(f"fps JupyterLab (sân chơi): {vi(fps_lab)} (mục tiêu ≥ 20)")
@@ -263,7 +280,49 @@ def main(argv=None):
     print(f"bước huấn luyện/giây (ngây thơ): {vi(sps_naive, 0)} (tham chiếu)")
     ratio = fps_lab / fps_naive if fps_naive > 0 else float("inf")
     print(f"tỉ lệ fps sân chơi / ngây thơ (JupyterLab): {vi(ratio)}× (mục tiêu ≥ 5×)")
+    for where, prof in (("JupyterLab", prof_lab), ("Voilà", prof_voila)):
+        parts = ", ".join(f"{k} {vi(v, 2)}" for k, v in prof["parts"].items())
+        print(
+            f"# {where}: trình duyệt nhận {vi(prof['received'])} khung/giây; vẽ một khung "
+            f"{vi(prof['draw_ms'], 2)} ms ({parts})"
+        )
+    print("# kernel, thời gian CPU mỗi khung (ms): " + kernel_profile())
     print(f"# tải trung bình 1 phút lúc kết thúc {os.getloadavg()[0]:.2f}".replace(".", ","))
+
+
+def kernel_profile(n=200):
+    """Thời gian CPU (không tính lúc chờ CPU) của từng phần một khung hình phía kernel, trong tiến
+    trình này: các bước huấn luyện, đánh giá, vector tham số, và bản đồ nhiệt nếu kernel tự tính."""
+    import warnings
+
+    import numpy as np
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from nblib.presentation import playground as P
+
+    pg = P.Playground(**SCENARIO)
+    pg.send = lambda content, buffers=None: None
+    r = pg.run
+
+    def cpu_ms(f, k):
+        t0 = time.thread_time()
+        for _ in range(k):
+            f()
+        return (time.thread_time() - t0) / k * 1e3
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        pg._train(100)
+        parts = {
+            f"{pg.steps_per_frame} bước huấn luyện": cpu_ms(
+                lambda: pg._train(pg.steps_per_frame), n // 4
+            ),
+            "evaluate": cpu_ms(lambda: P.evaluate(r), n),
+            "params_vector": cpu_ms(lambda: P.params_vector(r), n),
+            "grid_images (khi maps_in_kernel)": cpu_ms(lambda: P.grid_images(r), n),
+            "_send_frame (không gửi)": cpu_ms(pg._send_frame, n),
+        }
+    return ", ".join(f"{k} {v:.2f}".replace(".", ",") for k, v in parts.items())
 
 
 if __name__ == "__main__":

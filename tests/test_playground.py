@@ -23,6 +23,7 @@ from nblib.presentation.playground import (
     build_data,
     decode_state,
     encode_state,
+    grid_images,
     normalize_config,
 )
 from nblib.training import minibatches, train
@@ -245,10 +246,22 @@ def test_frames_are_small_and_describe_the_network():
     pg.step(10)
     frame, buffers = sent[-1]
     assert frame["type"] == "frame" and frame["step"] == 10 and frame["dims"] == [2, 8, 8, 1]
-    assert len(buffers[0]) == frame["grid"] ** 2  # uint8: xác suất đầu ra trên lưới thô
-    assert len(buffers[1]) == 16 * frame["grid"] ** 2  # một bản đồ nhiệt cho mỗi nơ-ron ẩn
-    assert len(buffers[2]) == 4 * (2 * 8 + 8 * 8 + 8)  # trọng số float32
-    assert sum(len(b) for b in buffers) < 40_000
+    # một bộ đệm: mọi W[l], b[l] (float64); trình duyệt tự tính bản đồ nhiệt (netMaps)
+    n_params = 2 * 8 + 8 + 8 * 8 + 8 + 8 + 1
+    assert len(buffers) == 1 and frame["n_params"] == n_params and frame["maps"] is False
+    assert len(buffers[0]) == 8 * n_params
+    params = np.frombuffer(buffers[0], dtype=np.float64)
+    np.testing.assert_array_equal(params[:16], backend.to_numpy(pg.run.model.params["W1"]).ravel())
+    np.testing.assert_array_equal(params[-1:], backend.to_numpy(pg.run.model.params["b3"]).ravel())
+    # bản đồ nhiệt do kernel tính: thêm xác suất đầu ra và một bản đồ cho mỗi nơ-ron ẩn (uint8)
+    pg.maps_in_kernel = True
+    pg.step(1)
+    frame, buffers = sent[-1]
+    assert frame["maps"] is True and len(buffers[0]) == 8 * n_params + 17 * frame["grid"] ** 2
+    out, hidden = grid_images(pg.run)
+    assert buffers[0][8 * n_params :] == out.tobytes() + hidden.tobytes()
+    assert frame["features"] == ["x1", "x2"] and frame["activation"] == "tanh"
+    assert frame["grid"] == 40 and frame["radius"] == 3.0 and frame["batchnorm"] is False
     assert len(frame["act"]) == 2 and len(frame["grad"]) == 3 and frame["grad"][0] > 0
     assert 0 <= frame["train_acc"] <= 1 and frame["train_loss"] > 0
 
@@ -284,3 +297,87 @@ def test_js_and_css_are_shipped_in_the_package_and_offline():
     assert {"playground.js", "playground.css"} <= set(data["package-data"]["nblib.presentation"])
     for label in ("Đặt lại", "Chạy", "Một bước", "Tốc độ học α", "Chuẩn hoá theo batch"):
         assert label in js, label
+
+
+# --------------------------------------------------------------------------- bản đồ nhiệt tính trong JS
+
+MAPS_SCENARIOS = [
+    dict(hidden=[8, 8], activation="tanh", dataset="spiral", optimizer="adam", lr=0.01),
+    dict(hidden=[5, 3], activation="relu", features=["x1", "x2", "x1^2", "sin_x2"], seed=4),
+    dict(hidden=[4], activation="sigmoid", features=["x1x2", "x2^2", "sin_x1"], lr=0.3),
+    dict(hidden=[6, 6, 6], activation="linear", init="he"),
+    dict(hidden=[6, 4], batchnorm=True, activation="relu", keep_prob=0.8, seed=2),
+    dict(hidden=[], dataset="xor", lr=0.3),
+]
+
+_NODE_DRIVER = """
+import { netMaps } from "./playground.mjs";
+import { readFileSync } from "node:fs";
+const cases = JSON.parse(readFileSync(0, "utf-8"));
+const res = cases.map(([spec, params]) => {
+  const m = netMaps(spec, Float64Array.from(params));
+  return { out: Array.from(m.out), hidden: Array.from(m.hidden), offsets: m.weightOffsets };
+});
+process.stdout.write(JSON.stringify(res));
+"""
+
+
+def test_js_heatmaps_equal_python_grid_images(tmp_path):
+    """Trình duyệt tính bản đồ nhiệt (đầu ra, từng nơ-ron ẩn) từ vector tham số của khung hình:
+    hàm ``netMaps`` của playground.js, chạy bằng node, cho đúng các giá trị uint8 của ``grid_images``
+    (truyền thuận của nblib ở chế độ kiểm tra, kể cả batch norm với trung bình trượt)."""
+    import json
+    import shutil
+    import subprocess
+
+    from nblib.presentation.playground import BN_EPS, GRID, RADIUS, params_vector
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("cần node để chạy playground.js ngoài trình duyệt")
+    shutil.copy(ROOT / "nblib" / "presentation" / "playground.js", tmp_path / "playground.mjs")
+    (tmp_path / "driver.mjs").write_text(_NODE_DRIVER, encoding="utf-8")
+    cases, expected = [], []
+    for cfg in MAPS_SCENARIOS:
+        pg = Playground(**cfg)
+        pg.step(37)
+        r = pg.run
+        spec = {
+            "grid": GRID,
+            "radius": RADIUS,
+            "dims": r.model.layer_dims,
+            "features": normalize_config(**cfg)["features"],
+            "activation": r.model.activations[0] if r.model.activations else "linear",
+            "batchnorm": r.model.batchnorm,
+            "bn_eps": BN_EPS,
+        }
+        cases.append([spec, params_vector(r).tolist()])
+        expected.append(grid_images(r))
+    proc = subprocess.run(
+        [node, str(tmp_path / "driver.mjs")],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    results = json.loads(proc.stdout)
+    for cfg, (out, hidden), res in zip(MAPS_SCENARIOS, expected, results, strict=True):
+        js_out, js_hidden = np.array(res["out"]), np.array(res["hidden"])
+        assert js_out.shape == out.shape and js_hidden.shape == hidden.shape, cfg
+        # cùng công thức; chỉ có thể lệch 1 ở một giá trị nằm đúng ranh giới làm tròn
+        # (thứ tự cộng của BLAS, tanh/exp của JS và numpy khác nhau ở chữ số cuối)
+        for js, py in ((js_out, out), (js_hidden, hidden)):
+            diff = np.abs(js.astype(int) - py.astype(int))
+            assert diff.max(initial=0) <= 1 and np.count_nonzero(diff) <= 0.001 * diff.size, cfg
+        assert len(np.unique(out)) > 5, cfg  # bản đồ không phẳng: so sánh có ý nghĩa
+    # vị trí của W[l] trong vector tham số: các cạnh của mạng vẽ đúng trọng số
+    pg = Playground(**MAPS_SCENARIOS[0])
+    pg.step(5)
+    vec = params_vector(pg.run)
+    for l, off in enumerate(results[0]["offsets"], start=1):
+        W = backend.to_numpy(pg.run.model.params[f"W{l}"])
+        assert off == sum(
+            math.prod(pg.run.model.params[k].shape) for k in (f"W{i}" for i in range(1, l))
+        ) + sum(pg.run.model.layer_dims[i] for i in range(1, l))
+        np.testing.assert_array_equal(vec[off : off + W.size], W.ravel())

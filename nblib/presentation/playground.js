@@ -58,19 +58,144 @@ function el(tag, attrs = {}, children = []) {
 }
 
 const LUT32 = new Uint32Array(LUT.buffer);
-const IMAGES = new Map(); // một ImageData cho mỗi cỡ lưới, dùng lại ở mọi khung hình
 
-function paintImage(ctx, u8, n) {
-  let img = IMAGES.get(n);
-  if (!img) { img = ctx.createImageData(n, n); IMAGES.set(n, img); }
-  const d32 = new Uint32Array(img.data.buffer);
-  for (let i = 0; i < n * n; i++) d32[i] = LUT32[u8[i]];
-  ctx.putImageData(img, 0, 0);
+// Làm tròn như numpy (np.round: nửa về số chẵn), để bản đồ nhiệt trùng từng giá trị với Python.
+function roundHalfEven(v) {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+const MAX_F64 = Number.MAX_VALUE;
+
+// Như _to_u8 của Python: (a − lo)/(hi − lo) → 0…255, NaN → lo, ±∞ → hi/lo.
+function toU8(a, lo, hi) {
+  if (Number.isNaN(a)) a = 0;
+  else if (a === Infinity) a = hi;
+  else if (a === -Infinity) a = lo;
+  const v = roundHalfEven(((a - lo) / Math.max(hi - lo, 1e-12)) * 255);
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+// Hàm kích hoạt trên cả một đoạn mảng (tại chỗ), công thức như nblib.activations.
+function activateRange(name, Z, k0, k1) {
+  if (name === "relu") {
+    for (let k = k0; k < k1; k++) if (Z[k] < 0) Z[k] = 0; // NaN giữ NaN như np.maximum
+  } else if (name === "tanh") {
+    for (let k = k0; k < k1; k++) Z[k] = Math.tanh(Z[k]);
+  } else if (name === "sigmoid") {
+    for (let k = k0; k < k1; k++) Z[k] = sigmoid(Z[k]);
+  }
+}
+
+function sigmoid(z) {
+  const e = Math.exp(-Math.abs(z)); // ổn định: không tràn số
+  return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+// Z = W·A + b cho m điểm (mỗi hàng của A, Z là một nơ-ron, m giá trị liền nhau); W, b đọc từ params.
+function dense(params, w0, nOut, nIn, A, Z, m) {
+  const b0 = w0 + nOut * nIn;
+  for (let i = 0; i < nOut; i++) {
+    const zi = i * m;
+    Z.fill(0, zi, zi + m);
+    for (let j = 0; j < nIn; j++) {
+      const w = params[w0 + i * nIn + j], aj = j * m;
+      for (let k = 0; k < m; k++) Z[zi + k] += w * A[aj + k];
+    }
+    const b = params[b0 + i];
+    for (let k = 0; k < m; k++) Z[zi + k] += b;
+  }
+}
+
+// Vị trí của W[l] (rồi b[l]) trong vector tham số, l = 1…L.
+function weightOffsets(dims) {
+  const offs = [];
+  let off = 0;
+  for (let l = 1; l < dims.length; l++) { offs.push(off); off += dims[l] * dims[l - 1] + dims[l]; }
+  return offs;
+}
+
+// Bản đồ nhiệt kernel đã tính sẵn (grid_images của Python) đi kèm khung hình.
+function kernelMaps(f) {
+  return { out: f.out, hidden: f.hidden, weightOffsets: weightOffsets(f.dims) };
+}
+
+// Bản đồ nhiệt của mạng tính ngay trong trình duyệt từ các tham số (params_vector của Python):
+// lượt truyền thuận ở chế độ kiểm tra của MLP.scores (dense → batch norm với trung bình trượt →
+// kích hoạt; không dropout) trên tâm các ô của lưới n×n phủ [−R, R]² (như plane_grid, hàng 0 ở trên).
+// Trả về { out: xác suất đầu ra (uint8, n²), hidden: kích hoạt từng nơ-ron ẩn (uint8, chuẩn hoá theo
+// max |a| của nơ-ron trên mặt phẳng, 128 là 0), weightOffsets: vị trí W[l] trong params }, đúng như
+// grid_images của Python. ws: vùng nhớ dùng lại giữa các khung hình.
+export function netMaps(spec, params, ws = {}) {
+  const n = spec.grid, R = spec.radius, dims = spec.dims, L = dims.length - 1, m = n * n;
+  const act = spec.activation, bn = !!spec.batchnorm, eps = spec.bn_eps ?? 1e-5;
+  const maxDim = Math.max(...dims);
+  const H = dims.slice(1, L).reduce((a, b) => a + b, 0);
+  if (!ws.a || ws.a.length < maxDim * m) { ws.a = new Float64Array(maxDim * m); ws.z = new Float64Array(maxDim * m); }
+  if (!ws.out || ws.out.length !== m) ws.out = new Uint8Array(m);
+  if (!ws.hidden || ws.hidden.length !== H * m) ws.hidden = new Uint8Array(H * m);
+  if (!ws.c || ws.c.length !== n || ws.R !== R) {
+    ws.c = new Float64Array(n);
+    for (let k = 0; k < n; k++) ws.c[k] = ((k + 0.5) / n) * 2 * R - R;
+    ws.R = R;
+  }
+  let A = ws.a, Z = ws.z;
+  const c = ws.c;
+  spec.features.forEach((name, fi) => {
+    const fn = FEATURE_FN[name];
+    for (let i = 0; i < n; i++) {
+      const x2 = c[n - 1 - i];
+      for (let j = 0; j < n; j++) A[fi * m + i * n + j] = fn(c[j], x2);
+    }
+  });
+  // vị trí của W[l], b[l] (rồi γ, β, trung bình, phương sai của batch norm) trong params
+  const offs = weightOffsets(dims);
+  let bnOff = offs[L - 1] + dims[L] * dims[L - 1] + dims[L], hOff = 0;
+  for (let l = 1; l <= L; l++) {
+    const nOut = dims[l], nIn = dims[l - 1];
+    dense(params, offs[l - 1], nOut, nIn, A, Z, m);
+    if (l === L) break;
+    if (bn) {
+      for (let i = 0; i < nOut; i++) {
+        const g = params[bnOff + i], be = params[bnOff + nOut + i];
+        const mu = params[bnOff + 2 * nOut + i], sd = Math.sqrt(params[bnOff + 3 * nOut + i] + eps);
+        for (let k = i * m; k < (i + 1) * m; k++) Z[k] = g * ((Z[k] - mu) / sd) + be;
+      }
+      bnOff += 4 * nOut;
+    }
+    activateRange(act, Z, 0, nOut * m);
+    for (let i = 0; i < nOut; i++) {
+      let s = 0, finite = true;
+      for (let k = i * m; k < (i + 1) * m; k++) {
+        const a = Math.abs(Z[k]);
+        if (a > s) s = a;
+        else if (!(a <= s)) finite = false; // NaN
+      }
+      if (s === Infinity) { s = MAX_F64; finite = false; }
+      s = Math.max(s, 1e-12);
+      const dst = ws.hidden, base = (hOff + i) * m, zi = i * m;
+      if (finite) {
+        // (a/s + 1)/2 · 255 = (a/s + 1) · 127,5 (cùng một lần làm tròn), rồi làm tròn như np.round
+        for (let k = 0; k < m; k++) {
+          const v = (Z[zi + k] / s + 1) * 127.5;
+          let r = Math.round(v);
+          if (r - v === 0.5 && (r & 1)) r -= 1;
+          dst[base + k] = r;
+        }
+      } else {
+        for (let k = 0; k < m; k++) dst[base + k] = toU8(Z[zi + k] / s, -1, 1);
+      }
+    }
+    hOff += nOut;
+    [A, Z] = [Z, A];
+  }
+  for (let k = 0; k < m; k++) ws.out[k] = toU8(sigmoid(Z[k]), 0, 1);
+  return { out: ws.out, hidden: ws.hidden, weightOffsets: offs };
 }
 
 function render({ model, el: root }) {
   const view = {
-    frames: 0, received: 0, latencies: [], lastStep: 0, pending: null, frame: null,
+    frames: 0, received: 0, latencies: [], lastStep: 0, pending: null, frame: null, queue: [],
     scheduled: false, points: null, labels: null, nTrain: 0, radius: 3,
     hist: { step: [], train: [], test: [] }, lastHistStep: -1,
   };
@@ -243,13 +368,10 @@ function render({ model, el: root }) {
     el("span", { class: "pg-label", text: "Chuỗi trạng thái (sao chép / dán rồi bấm Nạp)" }), stateInput, btnLoad,
   ]));
 
-  const small = document.createElement("canvas");
-  const sctx = small.getContext("2d");
   let featureImgs = {};
 
   function computeFeatureImages(n) {
     featureImgs = {};
-    small.width = small.height = n;
     for (const f of Object.keys(FEATURE_FN)) {
       const v = new Float32Array(n * n);
       let m = 1e-12;
@@ -265,11 +387,35 @@ function render({ model, el: root }) {
     }
   }
 
-  function drawHeat(ctx, u8, n, x, y, w, h) {
-    if (small.width !== n) { small.width = small.height = n; }
-    paintImage(sctx, u8, n);
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(small, x, y, w, h);
+  // Mọi bản đồ nhiệt của một khung hình (đặc trưng, nơ-ron ẩn, đầu ra) nằm chồng nhau trên một canvas
+  // nhỏ (atlas): một putImageData mỗi khung, rồi mỗi ô là một drawImage co giãn từ atlas. Mỗi ô có viền
+  // 1 điểm ảnh lặp lại mép, để nội suy khi phóng to không lấy màu của ô bên cạnh.
+  const atlas = document.createElement("canvas");
+  const actx = atlas.getContext("2d");
+  let atlasImg = null;
+
+  function paintAtlas(tiles, n) {
+    const s = n + 2;
+    if (!atlasImg || atlasImg.width !== s || atlasImg.height !== s * tiles.length) {
+      atlas.width = s;
+      atlas.height = s * tiles.length;
+      atlasImg = actx.createImageData(s, s * tiles.length);
+    }
+    const d32 = new Uint32Array(atlasImg.data.buffer);
+    tiles.forEach((u8, t) => {
+      if (!u8) return;
+      for (let y = 0; y < s; y++) {
+        const sy = Math.min(n - 1, Math.max(0, y - 1)) * n, row = (t * s + y) * s;
+        d32[row] = LUT32[u8[sy]];
+        for (let x = 1; x <= n; x++) d32[row + x] = LUT32[u8[sy + x - 1]];
+        d32[row + s - 1] = LUT32[u8[sy + n - 1]];
+      }
+    });
+    actx.putImageData(atlasImg, 0, 0);
+  }
+
+  function drawTile(ctx, t, n, x, y, w, h) {
+    ctx.drawImage(atlas, 1, t * (n + 2) + 1, n, n, x, y, w, h);
   }
 
   const pointsLayer = document.createElement("canvas");
@@ -295,34 +441,36 @@ function render({ model, el: root }) {
     pointsReady = true;
   }
 
-  function drawOutput(f) {
+  function drawOutput(f, outTile) {
     const ctx = out.getContext("2d");
     const W = out.width;
-    drawHeat(ctx, f.out, f.grid, 0, 0, W, W);
+    ctx.imageSmoothingEnabled = true;
+    drawTile(ctx, outTile, f.grid, 0, 0, W, W);
     if (!view.points) return;
     if (!pointsReady) drawPoints();
     ctx.drawImage(pointsLayer, 0, 0);
   }
 
-  function drawNetwork(f) {
+  function drawNetwork(f, maps) {
     const ctx = net.getContext("2d");
     const dims = f.dims;
     const cols = dims.length;
     const node = 34, gap = 10;
     const W = net.width, H = net.height;
     ctx.clearRect(0, 0, W, H);
+    ctx.imageSmoothingEnabled = true;
     const colX = (c) => 40 + (c * (W - 120)) / Math.max(cols - 1, 1);
     const nodeY = (c, i) => {
       const n = dims[c];
       const total = n * node + (n - 1) * gap;
       return (H - total) / 2 + i * (node + gap);
     };
-    // cạnh: màu theo dấu, độ dày theo độ lớn của trọng số
-    let off = 0;
+    // cạnh: màu theo dấu, độ dày theo độ lớn của trọng số W[l] (lấy thẳng từ vector tham số)
     for (let l = 1; l < cols; l++) {
-      const nOut = dims[l], nIn = dims[l - 1];
+      const nOut = dims[l], nIn = dims[l - 1], off = maps.weightOffsets[l - 1];
       for (let i = 0; i < nOut; i++) for (let j = 0; j < nIn; j++) {
-        const w = f.weights[off + i * nIn + j];
+        let w = f.params[off + i * nIn + j];
+        if (!Number.isFinite(w)) w = 0;
         const a = Math.min(1, Math.abs(w) / 2);
         ctx.strokeStyle = w >= 0 ? `rgba(8,119,189,${0.15 + 0.85 * a})` : `rgba(245,147,34,${0.15 + 0.85 * a})`;
         ctx.lineWidth = Math.min(6, 0.5 + Math.abs(w) * 1.5);
@@ -331,30 +479,24 @@ function render({ model, el: root }) {
         ctx.lineTo(colX(l), nodeY(l, i) + node / 2);
         ctx.stroke();
       }
-      off += nOut * nIn;
     }
-    // nút: đặc trưng, nơ-ron ẩn (bản đồ nhiệt), đầu ra
+    // nút: đặc trưng, nơ-ron ẩn (bản đồ nhiệt), đầu ra — các ô của atlas theo thứ tự đó
     ctx.font = "11px sans-serif";
     ctx.fillStyle = "#333";
-    const feats = model.get("features");
-    feats.forEach((name, i) => {
-      if (featureImgs[name]) drawHeat(ctx, featureImgs[name], f.grid, colX(0), nodeY(0, i), node, node);
+    let t = 0;
+    f.features.forEach((name, i) => {
+      drawTile(ctx, t++, f.grid, colX(0), nodeY(0, i), node, node);
       ctx.fillStyle = "#333";
       ctx.textAlign = "right";
       ctx.fillText(FEATURE_LABELS[name] || name, colX(0) - 4, nodeY(0, i) + node / 2 + 4);
     });
     ctx.textAlign = "center";
-    let k = 0;
-    const g2 = f.grid * f.grid;
     for (let l = 1; l < cols - 1; l++) {
-      for (let i = 0; i < dims[l]; i++) {
-        drawHeat(ctx, f.hidden.subarray(k * g2, (k + 1) * g2), f.grid, colX(l), nodeY(l, i), node, node);
-        k++;
-      }
+      for (let i = 0; i < dims[l]; i++) drawTile(ctx, t++, f.grid, colX(l), nodeY(l, i), node, node);
       ctx.fillStyle = "#333";
       ctx.fillText(`tầng ${l}`, colX(l) + node / 2, 14);
     }
-    drawHeat(ctx, f.out, f.grid, colX(cols - 1), nodeY(cols - 1, 0), node, node);
+    drawTile(ctx, t, f.grid, colX(cols - 1), nodeY(cols - 1, 0), node, node);
     ctx.fillStyle = "#333";
     ctx.fillText("đầu ra", colX(cols - 1) + node / 2, 14);
     ctx.textAlign = "left";
@@ -423,35 +565,86 @@ function render({ model, el: root }) {
     }
   }
 
+  // Đo thời gian từng phần của một lần vẽ (ms cộng dồn), cho bench/bench_playground.py.
+  view.prof = { maps: 0, heat: 0, output: 0, network: 0, charts: 0, dom: 0 };
+  const mapsWork = {};
+  let lastCounter = "", lastReadout = "", lastMessage = null, lastStatus = null;
+
+  function setText(node, text, last) {
+    if (text !== last) node.textContent = text;
+    return text;
+  }
+
+  function sendAck() {
+    clearTimeout(view.ackTimer);
+    view.ackTimer = null;
+    const n = view.received - view.acked;
+    if (n <= 0) return;
+    view.acked = view.received;
+    view.ackT = performance.now();
+    model.send({ type: "ack", n });
+  }
+
   function draw() {
     const t0 = performance.now();
     view.scheduled = false;
-    const f = view.frame;
+    const f = view.queue.shift();
     if (!f) return;
-    const acked = view.received - view.acked;
-    view.acked = view.received;
-    if (acked > 0) model.send({ type: "ack", n: acked });
-    drawOutput(f);
-    if (!model.get("compact")) drawNetwork(f);
+    view.frame = f;
+    if (view.queue.length) {
+      view.scheduled = true;
+      requestAnimationFrame(draw);
+    }
+    // báo kernel đã nhận (gộp lại, tối đa năm lần mỗi giây): kernel không dồn khung khi trình duyệt chậm
+    if (t0 - view.ackT >= 200 || view.pending) sendAck();
+    else if (!view.ackTimer) view.ackTimer = setTimeout(sendAck, 200);
+    const prof = view.prof;
+    const maps = f.maps ? kernelMaps(f) : netMaps(f, f.params, mapsWork);
+    const t1 = performance.now();
+    const tiles = f.features.map((name) => featureImgs[name]);
+    const g2 = f.grid * f.grid, H = maps.hidden.length / g2;
+    for (let k = 0; k < H; k++) tiles.push(maps.hidden.subarray(k * g2, (k + 1) * g2));
+    tiles.push(maps.out);
+    paintAtlas(tiles, f.grid);
+    const t2 = performance.now();
+    drawOutput(f, tiles.length - 1);
+    const t3 = performance.now();
+    if (!model.get("compact")) drawNetwork(f, maps);
+    const t4 = performance.now();
     drawStats(f);
     drawChart();
-    counter.textContent = `Epoch ${f.epoch} · bước ${f.step}`;
-    readout.textContent =
+    const t5 = performance.now();
+    lastCounter = setText(counter, `Epoch ${f.epoch} · bước ${f.step}`, lastCounter);
+    lastReadout = setText(
+      readout,
       `Chi phí: huấn luyện ${fmt(f.train_loss)} · kiểm tra ${fmt(f.test_loss)} — ` +
-      `độ chính xác: ${fmt(100 * (f.train_acc ?? NaN), 3)}% · ${fmt(100 * (f.test_acc ?? NaN), 3)}% ` +
-      `(α = ${fmt(f.lr)})`;
-    message.textContent = f.message || "";
-    message.className = `pg-message pg-status-${f.status === "ok" ? "ok" : "bad"}`;
+        `độ chính xác: ${fmt(100 * (f.train_acc ?? NaN), 3)}% · ${fmt(100 * (f.test_acc ?? NaN), 3)}% ` +
+        `(α = ${fmt(f.lr)})`,
+      lastReadout,
+    );
+    lastMessage = setText(message, f.message || "", lastMessage);
+    if (f.status !== lastStatus) {
+      message.className = `pg-message pg-status-${f.status === "ok" ? "ok" : "bad"}`;
+      lastStatus = f.status;
+    }
     view.frames++;
     view.lastStep = f.step;
     view.lastLr = f.lr;
+    view.lastMaps = maps;
     if (view.pending && f.rev >= view.pending.rev) {
       view.latencies.push(performance.now() - view.pending.t);
       view.pending = null;
     }
     box.dataset.step = String(f.step);
     box.dataset.frames = String(view.frames);
-    view.drawMs = (view.drawMs || 0) + performance.now() - t0;
+    const t6 = performance.now();
+    prof.maps += t1 - t0;
+    prof.heat += t2 - t1;
+    prof.output += t3 - t2;
+    prof.network += t4 - t3;
+    prof.charts += t5 - t4;
+    prof.dom += t6 - t5;
+    view.drawMs = (view.drawMs || 0) + t6 - t0;
   }
 
   model.on("msg:custom", (msg, buffers) => {
@@ -467,9 +660,16 @@ function render({ model, el: root }) {
       return;
     }
     if (msg.type !== "frame") return;
-    const u8 = (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    const f32 = (b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-    const f = { ...msg, out: u8(buffers[0]), hidden: u8(buffers[1]), weights: f32(buffers[2]) };
+    // một bộ đệm duy nhất: mọi tham số của mạng (float64, xem params_vector của Python), rồi có thể
+    // thêm bản đồ nhiệt uint8 do kernel tính (đầu ra GRID², rồi từng nơ-ron ẩn)
+    const b = buffers[0];
+    const buf = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    const f = { ...msg, params: new Float64Array(buf, 0, msg.n_params) };
+    if (msg.maps) {
+      const g2 = msg.grid * msg.grid, o = 8 * msg.n_params;
+      f.out = new Uint8Array(buf, o, g2);
+      f.hidden = new Uint8Array(buf, o + g2, buf.byteLength - o - g2);
+    }
     if (!featureImgs.x1) computeFeatureImages(f.grid);
     view.received++;
     if (f.step < view.lastHistStep) view.hist = { step: [], train: [], test: [] };
@@ -483,13 +683,17 @@ function render({ model, el: root }) {
         for (const k of ["step", "train", "test"]) h[k] = h[k].filter((_, i) => i % 2 === 0);
       }
     }
-    view.frame = f;
+    // Hàng đợi hai khung: khung đến dồn (hai khung trong cùng một nhịp vẽ) được vẽ ở nhịp kế tiếp thay
+    // vì bị bỏ; khung cũ hơn nữa thì bỏ (trình duyệt chậm hơn kernel: luôn vẽ khung mới nhất).
+    view.queue.push(f);
+    if (view.queue.length > 2) view.queue.shift();
     if (!view.scheduled) {
       view.scheduled = true;
       requestAnimationFrame(draw);
     }
   });
   view.acked = 0;
+  view.ackT = -1e9;
 
   function syncAll() {
     for (const s of Object.values(setters)) s();
@@ -520,7 +724,7 @@ function render({ model, el: root }) {
   btnStep.addEventListener("click", () => model.send({ type: "step", n: 1 }));
   btnReset.addEventListener("click", () => model.send({ type: "reset" }));
   model.send({ type: "hello" });
-  return () => { root.__pg = null; };
+  return () => { clearTimeout(view.ackTimer); root.__pg = null; };
 }
 
 export default { render };

@@ -47,7 +47,9 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 INITS = ("xavier", "he", "scale")
 MAX_LAYERS, MAX_NEURONS = 6, 8
 RADIUS = 3.0  # mặt phẳng đầu vào là hình vuông [−3, 3]²
-GRID = 40  # số ô mỗi chiều của lưới thô gửi sang trình duyệt
+GRID = 40  # số ô mỗi chiều của lưới thô trên đó trình duyệt vẽ bản đồ nhiệt
+FPS = 60.0  # nhịp gửi khung hình tối đa khi đang chạy (bằng nhịp vẽ của trình duyệt)
+MAX_IN_FLIGHT = 24  # số khung hình tối đa đã gửi mà trình duyệt chưa báo nhận (≈ 0,4 s)
 
 # Giá trị mặc định của mọi điều khiển (cũng là thứ tự trong chuỗi trạng thái).
 DEFAULTS = {
@@ -482,13 +484,29 @@ def grid_images(run):
     return out, hidden
 
 
-def weights_vector(run):
-    """Mọi W[l] nối lại (float32, theo thứ tự tầng, mỗi W theo hàng) để vẽ các cạnh của mạng."""
-    p = run.model.params
-    ws = [
-        backend.to_numpy(p[f"W{l}"]).astype(np.float32).ravel() for l in range(1, run.model.L + 1)
-    ]
-    return np.nan_to_num(np.concatenate(ws), nan=0.0, posinf=0.0, neginf=0.0)
+BN_EPS = 1e-5  # ε của ``nblib.layers.batchnorm_forward`` (mặc định)
+
+
+def params_vector(run):
+    """Mọi tham số của mạng nối thành một vector float64, bộ đệm duy nhất của một khung hình.
+
+    Thứ tự: với l = 1…L: W[l] (theo hàng), b[l]; rồi nếu có batch norm, với mỗi tầng ẩn l: γ[l],
+    β[l], trung bình trượt, phương sai trượt. Trình duyệt (``netMaps`` trong ``playground.js``) tính
+    lại từ vector này, trên lưới thô ``GRID``², đúng lượt truyền thuận ở chế độ kiểm tra của
+    ``MLP.scores``: xác suất đầu ra và kích hoạt của từng nơ-ron ẩn (như ``grid_images``), và vẽ các
+    cạnh theo W[l]. Vài trăm số thay cho vài chục nghìn byte ảnh mỗi khung hình."""
+    model = run.model
+    p, L = model.params, model.L
+    parts = []
+    for l in range(1, L + 1):
+        parts += [p[f"W{l}"], p[f"b{l}"]]
+    if model.batchnorm:
+        for l in range(1, L):
+            st = model.bn_state[l]
+            mean = st.get("running_mean", np.zeros(model.layer_dims[l]))
+            var = st.get("running_var", np.ones(model.layer_dims[l]))
+            parts += [p[f"gamma{l}"], p[f"beta{l}"], mean, var]
+    return np.concatenate([backend.to_numpy(a).astype(np.float64).ravel() for a in parts])
 
 
 # --------------------------------------------------------------------------- widget
@@ -513,6 +531,10 @@ class Playground(anywidget.AnyWidget):
 
     _esm = _HERE / "playground.js"
     _css = _HERE / "playground.css"
+    # Bản đồ nhiệt (đầu ra, từng nơ-ron ẩn): mặc định trình duyệt tự tính từ tham số của khung hình
+    # (``netMaps`` trong playground.js, chỉ cho các khung thật sự được vẽ); True: kernel tính bằng
+    # numpy (``grid_images``) và gửi kèm khung hình (để so sánh trong bench/bench_playground.py).
+    maps_in_kernel = False
 
     locals().update({k: _trait(v).tag(sync=True) for k, v in DEFAULTS.items()})
     playing = T.Bool(False).tag(sync=True)
@@ -666,17 +688,25 @@ class Playground(anywidget.AnyWidget):
         elif not change["new"]:
             self._send_frame()
 
-    async def _loop(self, fps=40.0):
+    async def _loop(self, fps=FPS):
         period = 1.0 / fps
+        deadline = time.perf_counter()
         try:
             while self.playing:
-                t0 = time.perf_counter()
+                # Lịch cố định (mỗi khung một hạn chót): khi máy bận, kernel thức dậy trễ vài ms thì
+                # lần ngủ sau ngắn lại, nhịp khung hình vẫn giữ; trễ quá một khung thì bắt đầu lịch mới
+                # (không gửi dồn một loạt khung mà trình duyệt sẽ bỏ).
+                deadline += period
                 self._train(self.steps_per_frame, budget=0.6 * period)
                 now = time.perf_counter()
-                # Trình duyệt báo đã vẽ xong khung trước ("ack"): không dồn khung khi trình duyệt chậm.
-                if self._in_flight < 3 or now - self._last_ack > 1.0:
+                # Trình duyệt báo đã nhận bao nhiêu khung ("ack", gộp lại vài lần mỗi giây): không dồn
+                # quá MAX_IN_FLIGHT khung khi trình duyệt chậm hay không vẽ (thẻ bị ẩn).
+                if self._in_flight < MAX_IN_FLIGHT or now - self._last_ack > 1.0:
                     self._send_frame()
-                await asyncio.sleep(max(0.002, period - (time.perf_counter() - t0)))
+                delay = deadline - time.perf_counter()
+                if delay < -period:
+                    deadline, delay = time.perf_counter(), 0.0
+                await asyncio.sleep(max(0.001, delay))
         finally:
             self._task = None
 
@@ -719,16 +749,28 @@ class Playground(anywidget.AnyWidget):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             ev = evaluate(r)
-            out, hidden = grid_images(r)
-            w = weights_vector(r)
+            params = params_vector(r)
+            # một bộ đệm duy nhất: tham số (float64), rồi nếu kernel tính bản đồ nhiệt thì thêm xác
+            # suất đầu ra và kích hoạt từng nơ-ron ẩn trên lưới thô (uint8)
+            parts = [params.tobytes()]
+            if self.maps_in_kernel:
+                parts += [a.tobytes() for a in grid_images(r)]
         self.evals.append((r.steps, ev["train_loss"], ev["test_loss"]))
+        chosen = set(self.features)
         msg = {
             "type": "frame",
             "rev": self.rev,
             "step": r.steps,
             "epoch": r.epoch,
             "grid": GRID,
+            "radius": RADIUS,
             "dims": r.model.layer_dims,
+            "features": [f for f in FEATURES if f in chosen],
+            "activation": r.model.activations[0] if r.model.activations else "linear",
+            "batchnorm": r.model.batchnorm,
+            "bn_eps": BN_EPS,
+            "n_params": int(params.size),
+            "maps": bool(self.maps_in_kernel),
             "status": self.status,
             "message": self.message,
             "lr": r.opt_state["lr"],
@@ -739,7 +781,7 @@ class Playground(anywidget.AnyWidget):
         }
         msg["act"] = [a if math.isfinite(a) else None for a in ev["act"]]
         msg["grad"] = [g if math.isfinite(g) else None for g in ev["grad"]]
-        self.send(msg, buffers=[out.tobytes(), hidden.tobytes(), w.tobytes()])
+        self.send(msg, buffers=[b"".join(parts)])
         self.frames_sent += 1
         self._in_flight += 1
 
