@@ -234,6 +234,11 @@ def test_flat_layer_statistics_are_not_exaggerated(executed):
     assert mean_hi - mean_lo >= 0.2 - 1e-12 and mean_lo < 0 < mean_hi
 
 
+def test_tick_labels_use_decimal_comma(executed):
+    """Nhãn vạch chia của mọi hình dùng dấu phẩy thập phân (show() của bài áp style_figure)."""
+    assert executed[1]["dot_tick_labels"] == []
+
+
 def test_printed_numbers_use_decimal_comma(executed):
     """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
     assert decimal_point_readouts(executed[0]) == []
