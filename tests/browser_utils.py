@@ -273,12 +273,18 @@ def cleanup_dir(path):
 
 # ----- thao tác trên trang -----
 
-DEMO_ROOT = ".widget-vbox:has(> .jupyter-matplotlib)"
-CANVAS = ".jupyter-matplotlib-canvas-div"
+# Hộp của một Demo (nblib.presentation.widgets.Demo.widget() thêm lớp nblib-demo) và phần tử hình của
+# nó: canvas của FigureView (mặc định) hoặc hộp canvas ipympl (NBLIB_RENDERER=ipympl, chỉ để so sánh).
+DEMO_ROOT = ".nblib-demo"
+IPYMPL = ".jupyter-matplotlib-canvas-div"
+FIGURE = f".nblib-figure-canvas, {IPYMPL}"
+CANVAS = FIGURE  # tên cũ
+# Dòng trạng thái của demo (trong FigureView; với ipympl là widget HTML cuối hộp).
+STATUS = ".nblib-status"
 # Những phần tử widget phải nhìn thấy được (bỏ qua thanh công cụ ipympl cố ý ẩn và dòng trạng thái rỗng).
 VISIBLE_WIDGETS = (
     ".widget-slider, .widget-dropdown, .widget-button, .widget-checkbox, .widget-toggle-buttons, "
-    ".widget-text, .jupyter-matplotlib-canvas-div, .widget-output"
+    f".widget-text, {FIGURE}, .widget-output"
 )
 ERROR_TEXTS = ("Error displaying widget", "Traceback (most recent call last)")
 
@@ -420,8 +426,17 @@ def demo_sliders(page):
     return chosen
 
 
+def wait_figures_painted(page, timeout=300):
+    """Chờ mọi hình FigureView đã vẽ khung hình đầu tiên (canvas hết trống)."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.nblib-figure')].every(
+            el => el._nblib && el._nblib.shown !== null)""",
+        timeout=timeout * 1000,
+    )
+
+
 def canvas_png(page, demo_index):
-    canvas = page.locator(DEMO_ROOT).nth(demo_index).locator(CANVAS).first
+    canvas = page.locator(DEMO_ROOT).nth(demo_index).locator(FIGURE).first
     canvas.scroll_into_view_if_needed()
     return canvas.screenshot(animations="disabled")
 
@@ -473,7 +488,7 @@ def clipped_figures(page):
           const out = el.closest('.jp-OutputArea-output') || el.parentElement;
           return {fig: Math.round(el.getBoundingClientRect().width), area: out.clientWidth};
         }).filter(r => r.fig > r.area + 1)""",
-        CANVAS,
+        FIGURE,
     )
 
 
@@ -490,7 +505,7 @@ def resize_handles(page):
           const px = top.getContext('2d').getImageData(top.width - 3, top.height - 3, 1, 1).data;
           return px[3] > 0;
         }).length""",
-        CANVAS,
+        IPYMPL,
     )
 
 
@@ -507,16 +522,23 @@ def assert_widgets_shown(page, scope, where):
     return n
 
 
+_BUSY_JS = """(d) => {
+  const el = document.querySelector('.jp-Notebook-ExecutionIndicator');
+  if (el && el.getAttribute('data-status') !== 'idle') return true;
+  // FigureView: hình chưa là khung hình của giá trị hiện tại của các điều khiển (kernel đang tính).
+  const fig = document.querySelectorAll('.nblib-demo')[d]?.querySelector('.nblib-figure');
+  return !!(fig && fig._nblib && fig._nblib.shown !== fig._nblib.want);
+}"""
+
+
 def wait_settled(page, demo_index, timeout=120):
-    """Chờ demo "lắng": kernel rảnh (nếu trang có chỉ báo kernel, như JupyterLab) và hình không đổi
-    trong 0,5 s. Trả về ảnh chụp hình lúc đó (dùng làm mốc "trước" cho lần kéo kế tiếp)."""
+    """Chờ demo "lắng": kernel rảnh (nếu trang có chỉ báo kernel, như JupyterLab), hình là khung hình
+    của giá trị hiện tại của các điều khiển (FigureView) và không đổi trong 0,5 s. Trả về ảnh chụp
+    hình lúc đó (dùng làm mốc "trước" cho lần kéo kế tiếp)."""
     t0 = time.monotonic()
     last = canvas_png(page, demo_index)
     while time.monotonic() - t0 < timeout:
-        busy = page.evaluate(
-            "() => { const el = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-            " return !!el && el.getAttribute('data-status') !== 'idle'; }"
-        )
+        busy = page.evaluate(_BUSY_JS, demo_index)
         time.sleep(0.5)
         png = canvas_png(page, demo_index)
         if not busy and not images_differ(last, png, min_fraction=0):
@@ -527,16 +549,18 @@ def wait_settled(page, demo_index, timeout=120):
     )
 
 
-def start_present(notebook, preheat=False, diagnostics=True):
+def start_present(notebook, preheat=False, diagnostics=True, extra=(), env_extra=None):
     """Chế độ giảng viên (như `make demo NB=...`): bản trình chiếu + khuôn trang trinh-chieu + Voilà.
 
     Chờ bằng tệp CSS tĩnh của khuôn trang, không mở trang notebook (mở trang sẽ dùng mất kernel đã
-    hâm nóng)."""
+    hâm nóng). ``extra``: tham số thêm cho ``nblib.presentation.present`` (ví dụ ``--all-demos``);
+    ``env_extra``: biến môi trường thêm (ví dụ ``NBLIB_RENDERER=ipympl``)."""
     port = free_port()
     cmd = [sys.executable, "-m", "nblib.presentation.present", str(notebook), f"--port={port}"]
     if preheat:
         cmd.append("--preheat")
-    env = _env()
+    cmd += list(extra)
+    env = {**_env(), **(env_extra or {})}
     if diagnostics:
         env["NBLIB_DIAGNOSTICS"] = (
             "1"  # nblib.presentation.widgets.Demo ghi số nhãn chồng nhau vào trang

@@ -63,6 +63,9 @@ body, .jp-RenderedHTMLCommon { font-size: 20px; line-height: 1.5; }
 }
 .jupyter-matplotlib-canvas-div canvas + canvas { width: 100% !important; height: 100% !important; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
+.nblib-figure, .nblib-demo { max-width: 100%; min-width: 0; }
+.nblib-figure-canvas { max-width: 100% !important; height: auto !important; }
+.nblib-status { font-size: 18px !important; }
 """
 
 # Dòng chờ tiếng Việt thay cho "Executing 9 of 32" của Voilà; và giữ tỉ lệ hình khi co theo cửa sổ
@@ -282,8 +285,19 @@ def _rebinds(source, name):
     return False
 
 
-def build_demo_notebook(nb, tag=TAG):
-    """Bản trình chiếu: ô markdown có thẻ, ô mã có thẻ và các ô mã chúng cần (không hiện), không output."""
+def _has_demo(cell):
+    return cell.cell_type == "code" and "Demo(" in cell.source
+
+
+def build_demo_notebook(nb, tag=TAG, all_demos=False):
+    """Bản trình chiếu: ô markdown có thẻ, ô mã có thẻ và các ô mã chúng cần (không hiện), không output.
+
+    ``all_demos``: coi mọi ô mã tạo ``Demo(`` như có thẻ (bench đo mọi demo, kể cả demo chưa gắn thẻ)."""
+    if all_demos:
+        nb = copy.deepcopy(nb)
+        for c in nb.cells:
+            if _has_demo(c) and not tagged(c, tag):
+                c.metadata.setdefault("tags", []).append(tag)
     need = set(needed_code_cells(nb.cells, tag))
     out = copy.deepcopy(nb)
     cells = []
@@ -330,13 +344,13 @@ def write_template(share=BUILD / "share" / "jupyter", name=TEMPLATE, present=Tru
     return tpl
 
 
-def prepare(notebook, build=BUILD):
+def prepare(notebook, build=BUILD, all_demos=False):
     """Dựng bản trình chiếu và khuôn trang; trả về đường dẫn notebook đã dựng."""
     import nbformat
 
     notebook = pathlib.Path(notebook).resolve()
     nb = nbformat.read(notebook, as_version=4)
-    demo = build_demo_notebook(nb)
+    demo = build_demo_notebook(nb, all_demos=all_demos)
     # Cùng thư mục cha với bài gốc (kernel chạy trong thư mục của notebook, như khi mở bài gốc).
     target = notebook.parent / build.name / notebook.name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -390,6 +404,11 @@ def main(argv=None):
     )
     ap.add_argument("--build-only", action="store_true", help="chỉ dựng bản trình chiếu")
     ap.add_argument(
+        "--all-demos",
+        action="store_true",
+        help="chiếu cả các demo chưa gắn thẻ trinh-chieu (bench đo mọi demo)",
+    )
+    ap.add_argument(
         "--full", action="store_true", help="cả bài (không lọc theo thẻ), tài nguyên cục bộ"
     )
     args = ap.parse_args(argv)
@@ -398,7 +417,7 @@ def main(argv=None):
         cmd = voila_command(args.notebook, port=args.port, preheat=False)
         cmd[cmd.index(f"--template={TEMPLATE}")] = f"--template={FULL_TEMPLATE}"
         os.execvpe(cmd[0], cmd, voila_env())
-    target = prepare(args.notebook)
+    target = prepare(args.notebook, all_demos=args.all_demos)
     kept = len(__import__("nbformat").read(target, as_version=4).cells)
     print(f"Bản trình chiếu: {target} ({kept} ô)", flush=True)
     if args.build_only:
