@@ -1,8 +1,11 @@
 """Kiểm thử bài 08 (chuẩn hoá theo batch): chạy notebook, kiểm tra công thức, chế độ kiểm tra, thí nghiệm."""
 
 import math
+import re
 
+import nbformat
 import pytest
+from conftest import ROOT
 from lecture_helpers import (
     assert_demo_ok,
     assert_lecture_structure,
@@ -112,3 +115,14 @@ def test_demo_updates(executed, name):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(PATH, min_answers=5, first_code=None)
+
+
+def test_note_errors_flagged_mean_and_variance_gamma_beta_are_parameters():
+    """Hai lỗi ghi chú: γ, β là tham số học được (không phải siêu tham số); chuẩn hoá theo batch tính
+    trung bình và phương sai (không phải "phương sai và độ lệch chuẩn"). Mã kiểm chứng: các kiểm thử
+    test_forward_formulas và test_gamma_beta_are_learned_parameters ở trên."""
+    nb = nbformat.read(ROOT / PATH, as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    (fix,) = re.findall(r"> \*\*Sửa lỗi ghi chú\.\*\*.*?(?:\n\n|\Z)", md, flags=re.S)
+    assert "siêu tham số" in fix and "**tham số**" in fix
+    assert "**trung bình** $\\mu_B$" in fix and "**phương sai** $\\sigma_B^2$" in fix

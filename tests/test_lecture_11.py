@@ -1,5 +1,7 @@
 """Bài 11 (tổng quan CNN/RNN): công thức khớp PyTorch, các thí nghiệm nhỏ, demo RNN cập nhật được."""
 
+import re
+
 import nbformat
 import pytest
 from conftest import ROOT, error_outputs
@@ -125,3 +127,13 @@ def test_demo_updates_in_place(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=6, first_code="import nblib; nblib.print_backend()")
+
+
+def test_note_error_lstm_is_not_a_generalization_of_gru_is_flagged():
+    """Ghi chú viết "LSTM là sự tổng quát của GRU": bài phải đánh dấu đây là lỗi và nói vì sao."""
+    md = "\n".join(
+        c.source for c in nbformat.read(ROOT / NB, as_version=4).cells if c.cell_type == "markdown"
+    )
+    callouts = re.findall(r"> \*\*Sửa lỗi ghi chú\.\*\*(.*?)(?:\n\n|\Z)", md, flags=re.S)
+    (gru,) = [c for c in callouts if "tổng quát" in c]
+    assert "GRU" in gru and "không" in gru and "cổng đặt lại" in gru
