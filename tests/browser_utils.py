@@ -165,11 +165,12 @@ class Server:
         self._log.close()
 
 
-def start_lab():
-    """JupyterLab trên 127.0.0.1, cổng ngẫu nhiên, có token, gốc là repo, thiết lập người dùng tạm."""
+def start_lab(root=ROOT, settings_overrides=None):
+    """JupyterLab trên 127.0.0.1, cổng ngẫu nhiên, có token, gốc là ``root`` (mặc định: repo), thiết
+    lập người dùng tạm (LAB_SETTINGS, cộng ``settings_overrides``: tệp → dict thay thế)."""
     tmpdir = tempfile.mkdtemp(prefix="nb-lab-")
     settings = pathlib.Path(tmpdir) / "settings"
-    for rel, value in LAB_SETTINGS.items():
+    for rel, value in {**LAB_SETTINGS, **(settings_overrides or {})}.items():
         p = settings / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(value))
@@ -184,7 +185,7 @@ def start_lab():
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={ROOT}",
+        f"--ServerApp.root_dir={root}",
         f"--LabApp.user_settings_dir={settings}",
         f"--LabApp.workspaces_dir={pathlib.Path(tmpdir) / 'workspaces'}",
     ]

@@ -6,9 +6,14 @@ chờ kernel về idle, rồi kiểm tra:
 - không ô nào bỏ sót, không có output lỗi (stderr/traceback) và không có "Error displaying widget";
 - mọi widget (thanh trượt, danh sách chọn, hình ipympl…) đều nhìn thấy được;
 - kéo các thanh trượt chính của từng demo (tốc độ học, hệ số khởi tạo, keep_prob, λ) bằng bàn phím
-  thì hình vẽ đổi (so sánh ảnh chụp canvas ipympl trước/sau).
+  thì hình vẽ đổi (so sánh ảnh chụp hình trước/sau);
+- từ lúc mở bài tới sau khi kéo, không yêu cầu mạng nào rời máy (mọi URL là 127.0.0.1/localhost,
+  data: hoặc blob:).
 
-Thêm một kiểm thử phục vụ một bài bằng Voilà (như ``make demo``) và kéo một thanh trượt.
+Thêm một kiểm thử phục vụ một bài bằng Voilà (như ``make demo``) và kéo một thanh trượt (cũng không
+yêu cầu nào rời máy), và hai kiểm thử cho một phiên học viên trong JupyterLab (bản sao ``my-work/``
+như ``make lab``): một ``check(...)`` sai hiện đúng một thông báo, một lần, không có khung của
+``nblib/assessment/checks.py``; sau phiên học (chạy ô, tự lưu) các notebook của repo vẫn không có output.
 Mỗi lần hỏng, ảnh chụp trang được lưu trong ``test-artifacts/``.
 
 Chạy riêng: ``.venv/bin/pytest -m browser tests/test_browser.py``.
@@ -22,6 +27,7 @@ import re
 import time
 
 import browser_utils as bu
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -50,6 +56,7 @@ def page(browser):
     messages = []
     page.on("pageerror", lambda exc: messages.append(f"lỗi JavaScript: {exc}"))
     page.console_messages_seen = messages
+    page.requests_seen = bu.record_requests(page)  # mọi yêu cầu mạng, từ lúc mở trang
     yield page
     page.close()
 
@@ -103,11 +110,13 @@ def _run_lecture_in_lab(lab, page, notebook, name):
     n_demos = page.locator(bu.DEMO_ROOT).count()
     expected_demos = _count_demos_in_source(notebook)
     assert n_demos >= expected_demos, (
-        f"{notebook}: mã tạo {expected_demos} demo nhưng trang chỉ hiện {n_demos} hình ipympl"
+        f"{notebook}: mã tạo {expected_demos} demo nhưng trang chỉ hiện {n_demos} demo"
     )
 
     moved = _check_sliders_move_figure(page, name, notebook)
     print(f"{notebook}: {n_widgets} widget, {n_demos} demo, đã kéo {moved}")
+    remote = bu.remote_requests(page.requests_seen)
+    assert not remote, f"{notebook}: yêu cầu rời máy trong JupyterLab: {remote[:5]}"
     if KEEP_ALL:
         _save_demo_views(page, name)
     assert not page.console_messages_seen, page.console_messages_seen
@@ -177,6 +186,8 @@ def test_voila_serves_lecture_and_slider_updates_figure(browser, page):
             except AssertionError as exc:
                 raise AssertionError(f"Voilà: kéo «{label}» ({old} → {new}) nhưng {exc}") from None
             print(f"Voilà: kéo «{label}» {old} → {new}, hình đổi sau {secs:.2f} s")
+            remote = bu.remote_requests(page.requests_seen)
+            assert not remote, f"Voilà {notebook}: yêu cầu rời máy: {remote[:5]}"
             if KEEP_ALL:
                 _save_demo_views(page, name)
             assert not bu.page_problems(page, "body")
@@ -184,3 +195,122 @@ def test_voila_serves_lecture_and_slider_updates_figure(browser, page):
     finally:
         server.stop()
         bu.cleanup_dir(server.tmpdir)
+
+
+# ----- phiên học viên: bản sao my-work/ như `make lab` -----
+
+STUDENT_LECTURE = "lectures/02_ham_kich_hoat.ipynb"
+CHECK_CELL = """import numpy as np
+from nblib.assessment.checks import check
+
+check("grads", {"dW1": np.ones((2, 3)), "db1": np.zeros((2, 1))},
+      {"dW1": np.ones((3, 2)), "db1": np.ones((2, 1))})
+"""
+
+
+@pytest.fixture(scope="module")
+def student_lab(browser):
+    """JupyterLab với gốc là một bản sao ``my-work/`` (như ``make lab``: chép lectures/ rồi mở bản
+    sao), BẬT tự lưu mỗi 2 s như một học viên thật."""
+    import shutil
+    import tempfile
+
+    import nbformat
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="nb-my-work-"))
+    shutil.copytree(
+        ROOT / "lectures",
+        work / "lectures",
+        ignore=shutil.ignore_patterns(".trinh-chieu", ".ipynb_checkpoints"),
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(CHECK_CELL)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, work / "kiem_tra_sai.ipynb")
+    server = bu.start_lab(
+        root=work,
+        settings_overrides={
+            "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {
+                "autosave": True,
+                "autosaveInterval": 2,
+            }
+        },
+    )
+    try:
+        yield server, work
+    finally:
+        server.shutdown_kernels()
+        server.stop()
+        bu.cleanup_dir(server.tmpdir)
+        bu.cleanup_dir(work)
+
+
+def _open_in_lab(server, page, notebook):
+    workspace = re.sub(r"\W+", "-", pathlib.Path(notebook).stem)
+    page.goto(f"{server.url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={server.token}")
+    bu.wait_kernel_ready(page, server, notebook)
+
+
+def test_failing_check_shows_one_clean_message_in_jupyterlab(student_lab, page):
+    from nblib.assessment.checks import CheckFailed, check
+
+    server, _ = student_lab
+    try:
+        check(
+            "grads",
+            {"dW1": np.ones((2, 3)), "db1": np.zeros((2, 1))},
+            {"dW1": np.ones((3, 2)), "db1": np.ones((2, 1))},
+        )
+    except CheckFailed as exc:
+        expected = [line.strip() for line in exc.message().splitlines() if line.strip()]
+    else:  # pragma: no cover
+        pytest.fail("check(...) phải báo sai cho ví dụ này")
+    try:
+        with bu.screenshot_on_failure(page, "lab_check_sai"):
+            _open_in_lab(server, page, "kiem_tra_sai.ipynb")
+            bu.run_all_cells(page, timeout=300)
+            outputs = page.locator(".jp-Notebook .jp-OutputArea-output")
+            texts = [outputs.nth(i).inner_text() for i in range(outputs.count())]
+            text = "\n".join(texts)
+            # Một output duy nhất, chứa thông báo tiếng Việt đúng một lần, kể đủ mọi khoá sai.
+            assert len(texts) == 1, texts
+            for line in expected:
+                assert text.count(line) == 1, (line, text)
+            assert "dW1" in text and "db1" in text, text
+            for bad in ("checks.py", "Traceback", 'File "', "site-packages"):
+                assert bad not in text, (bad, text)
+    finally:
+        server.shutdown_kernels()
+
+
+def test_student_session_keeps_committed_notebooks_output_free(student_lab, page):
+    import nbformat
+
+    server, work = student_lab
+    copy = work / STUDENT_LECTURE
+    try:
+        with bu.screenshot_on_failure(page, "lab_phien_hoc_vien"):
+            _open_in_lab(server, page, STUDENT_LECTURE)
+            bu.run_all_cells(page, timeout=RUN_TIMEOUT)
+            # Tự lưu (mỗi 2 s) ghi output vào BẢN SAO của học viên...
+            deadline = time.monotonic() + 90
+            saved = False
+            while time.monotonic() < deadline and not saved:
+                time.sleep(2)
+                nb = nbformat.read(copy, as_version=4)
+                saved = any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+            assert saved, "tự lưu không ghi output vào bản sao my-work/ của học viên"
+    finally:
+        server.shutdown_kernels()
+    # ...còn mọi notebook của repo vẫn không có output và không số thứ tự thực thi.
+    dirty = []
+    for path in sorted((ROOT / "lectures").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, c in enumerate(nb.cells):
+            if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None):
+                dirty.append((path.name, i))
+    assert not dirty, f"notebook của repo bị ghi output sau phiên học viên: {dirty[:5]}"
