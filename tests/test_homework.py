@@ -405,3 +405,34 @@ def test_bt06_second_sum_vanishes_only_without_eps():
         np.testing.assert_allclose(np.sum(dZ, axis=1), 0, atol=1e-12)
     text = _markdown(_nb(B6))
     assert r"\frac{\varepsilon}{\sigma_B^2 + \varepsilon}" in text
+
+
+@pytest.mark.slow
+def test_bt06_node_computed_numerically_loses_only_that_node():
+    """Một nút "giải" bằng numeric_node_gradient của ô khoá (nblib.gradcheck bị ẩn trong hộp cát) không
+    được điểm; các nút khác vẫn đạt."""
+    from grading.config import REPO_ROOT
+    from grading.judge import Judge
+    from grading.sandbox import library
+    from grading.sandbox.limits import SandboxLimits
+
+    nb = nbformat.read(REPO_ROOT / "solutions" / B6 / f"{B6}.ipynb", as_version=4)
+    _cell(nb, "mean_backward").source = """
+def mean_backward(dmu, m):
+    Z = np.zeros((dmu.shape[0], m))
+    node = lambda Z: Z.mean(axis=1, keepdims=True)
+    return numeric_node_gradient(node, {"Z": Z}, "Z", dmu)
+"""
+    assert "nblib.gradcheck" in nb.metadata["grading"]["withheld"]
+    lib = library.build(nb.metadata["grading"]["withheld"])
+    judged, _flags = Judge(lib, [], SandboxLimits(cell_timeout=20, notebook_timeout=120)).run(nb)
+    errors = {
+        c.metadata["nbgrader"]["grade_id"]: [o for o in c.outputs if o.output_type == "error"]
+        for c in judged.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+    assert errors["test_mean_backward"], "nút tính bằng gradient số mà vẫn đạt"
+    passing = [
+        g for g in errors if g not in ("test_mean_backward", "test_batchnorm_backward_graph")
+    ]
+    assert all(not errors[g] for g in passing), {g: errors[g] for g in passing if errors[g]}
