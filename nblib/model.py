@@ -23,7 +23,12 @@ class MLP:
     Tham số: ``activation`` (tên hoặc danh sách cho từng tầng ẩn), ``output`` ("softmax", "sigmoid",
     "linear"), ``init`` ("he", "xavier", "zeros" hoặc hệ số scale), ``lambd`` (λ của L2),
     ``keep_prob`` (dropout trên các tầng ẩn), ``batchnorm`` (chuẩn hoá theo batch trước kích hoạt),
-    ``seed``. Trọng số nằm trong ``self.params`` ("W1", "b1", …, và "gamma1", "beta1" khi có batch norm).
+    ``seed``. Trọng số nằm trong ``self.params`` ("W1", "b1", …, và "gamma1", "beta1" khi có batch norm);
+    trung bình trượt của batch norm trong ``self.bn_state``.
+
+    Dùng từ bên ngoài: ``forward``, ``scores``, ``loss``, ``loss_from_scores``, ``loss_and_grads``,
+    ``predict_proba``, ``predict``, ``accuracy``, ``hidden_activations``, ``as_input``. Các phương thức
+    bắt đầu bằng ``_`` là chi tiết bên trong.
     """
 
     def __init__(
@@ -113,7 +118,8 @@ class MLP:
         return self._forward_pass(X, True, True, self._rng if dropout else None)
 
     def _test_scores(self, X):
-        """Truyền thuận lúc kiểm tra: trung bình trượt của batch norm, không dropout."""
+        """Truyền thuận lúc kiểm tra: trung bình trượt của batch norm (tạo mới nếu chưa có), không
+        dropout."""
         return self._forward_pass(X, False, True, None)
 
     def _output(self, scores):
