@@ -195,7 +195,7 @@ export function netMaps(spec, params, ws = {}) {
 
 function render({ model, el: root }) {
   const view = {
-    frames: 0, received: 0, latencies: [], lastStep: 0, pending: null, frame: null, queue: [],
+    frames: 0, received: 0, latencies: [], recvLatencies: [], lastStep: 0, pending: null, frame: null, queue: [],
     scheduled: false, points: null, labels: null, nTrain: 0, radius: 3,
     hist: { step: [], train: [], test: [] }, lastHistStep: -1,
   };
@@ -253,7 +253,8 @@ function render({ model, el: root }) {
       out.textContent = show(value());
       if (live && !RESET_KEYS.has(name)) commit(name, value());
     });
-    r.addEventListener("change", () => commit(name, value()));
+    // «change» theo sau «input»: chỉ gửi khi giá trị chưa được gửi (một lần đổi = một tin nhắn)
+    r.addEventListener("change", () => { if (value() !== model.get(name)) commit(name, value()); });
     setters[name] = () => {
       const v = model.get(name);
       r.value = String(log ? Math.log10(v) : v);
@@ -596,7 +597,7 @@ function render({ model, el: root }) {
       requestAnimationFrame(draw);
     }
     // báo kernel đã nhận (gộp lại, tối đa năm lần mỗi giây): kernel không dồn khung khi trình duyệt chậm
-    if (t0 - view.ackT >= 200 || view.pending) sendAck();
+    if (t0 - view.ackT >= 200) sendAck();
     else if (!view.ackTimer) view.ackTimer = setTimeout(sendAck, 200);
     const prof = view.prof;
     const maps = f.maps ? kernelMaps(f) : netMaps(f, f.params, mapsWork);
@@ -633,6 +634,7 @@ function render({ model, el: root }) {
     view.lastMaps = maps;
     if (view.pending && f.rev >= view.pending.rev) {
       view.latencies.push(performance.now() - view.pending.t);
+      view.recvLatencies.push(view.pending.recv);
       view.pending = null;
     }
     box.dataset.step = String(f.step);
@@ -672,6 +674,9 @@ function render({ model, el: root }) {
     }
     if (!featureImgs.x1) computeFeatureImages(f.grid);
     view.received++;
+    if (view.pending && f.rev >= view.pending.rev && view.pending.recv === undefined) {
+      view.pending.recv = performance.now() - view.pending.t; // khung phản ánh lần đổi đã tới
+    }
     if (f.step < view.lastHistStep) view.hist = { step: [], train: [], test: [] };
     const h = view.hist;
     if (f.step !== view.lastHistStep) {
@@ -685,6 +690,8 @@ function render({ model, el: root }) {
     }
     // Hàng đợi hai khung: khung đến dồn (hai khung trong cùng một nhịp vẽ) được vẽ ở nhịp kế tiếp thay
     // vì bị bỏ; khung cũ hơn nữa thì bỏ (trình duyệt chậm hơn kernel: luôn vẽ khung mới nhất).
+    // Khung phản ánh một lần đổi điều khiển thì vẽ ngay ở nhịp kế tiếp (bỏ các khung cũ hơn nó).
+    if (view.pending && f.rev >= view.pending.rev) view.queue.length = 0;
     view.queue.push(f);
     if (view.queue.length > 2) view.queue.shift();
     if (!view.scheduled) {

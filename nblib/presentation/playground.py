@@ -688,8 +688,8 @@ class Playground(anywidget.AnyWidget):
         elif not change["new"]:
             self._send_frame()
 
-    async def _loop(self, fps=FPS):
-        period = 1.0 / fps
+    async def _loop(self, fps=None):
+        period = 1.0 / (fps or FPS)
         deadline = time.perf_counter()
         try:
             while self.playing:
