@@ -436,3 +436,14 @@ def mean_backward(dmu, m):
         g for g in errors if g not in ("test_mean_backward", "test_batchnorm_backward_graph")
     ]
     assert all(not errors[g] for g in passing), {g: errors[g] for g in passing if errors[g]}
+
+
+def test_homework_intros_show_the_symbols_the_checks_print():
+    """Đề nói ✓/✗ đúng như `check` in ra (không phải ✅/❌ của `grading validate`)."""
+    from nblib.assessment import checks
+
+    for path in sorted(SOLUTIONS.glob("bt*/bt*.ipynb")):
+        text = _markdown(nbformat.read(path, as_version=4))
+        assert "✅" not in text and "❌" not in text, path.name
+        if "là đúng" in text:
+            assert f"{checks.OK} là đúng, {checks.FAIL} kèm giải thích" in text, path.name
