@@ -1,17 +1,27 @@
 """Độ trễ thật của các demo trong chromium: từ lúc đổi thanh trượt tới khi điểm ảnh của hình đổi.
 
-Với mỗi bài ``lectures/NN_*.ipynb``: chạy chế độ giảng viên (``nblib.presentation.present``, Voilà, kernel hâm
-nóng), mở trang trong chromium không giao diện (1280×720), đo thời gian tới widget tương tác đầu tiên,
-rồi với mỗi demo (hình ipympl) chọn thanh trượt chính và:
+Với mỗi bài ``lectures/NN_*.ipynb`` (cả 13 bài; mọi ô tạo ``Demo(``, kể cả ô chưa gắn thẻ trình chiếu):
+chạy chế độ giảng viên (``nblib.presentation.present --all-demos``, Voilà), mở trang trong chromium
+không giao diện (1280×720), đo thời gian tới widget tương tác đầu tiên (thanh trượt hiện và hình đã có
+khung hình đầu tiên), rồi với mỗi demo chọn các thanh trượt chính (tốc độ học, hệ số, keep_prob, λ;
+nếu không có thì thanh trượt đầu tiên) và đo ba trường hợp, tách riêng:
 
-- **chưa lưu đệm**: tiến ``k`` nấc, mỗi nấc là một giá trị mới (demo phải tính lại);
-- **đã lưu đệm**: lùi ``k`` nấc về các giá trị vừa xem.
+- **(a) tính mới**: trang mở với ``window.nblibNoPrefetch`` (kernel không tính sẵn gì); tiến ``k`` nấc,
+  mỗi nấc là một giá trị chưa từng tính (kernel tính + vẽ Agg + PNG + gửi);
+- **(c) bộ đệm trình duyệt**: lùi ``k`` nấc về các giá trị vừa xem (trình duyệt tự đổi hình);
+- **(b) tính sẵn**: bật lại tính sẵn, rồi ``k`` lần: để demo rảnh ``--idle`` giây rồi đi một nấc mới
+  (về phía chưa xem). Mỗi mẫu ghi nguồn của khung hình hiện ra (``tính sẵn`` hay ``tính mới`` nếu
+  kernel chưa kịp tính sẵn trong lúc rảnh): số lần trúng được in ra.
+
+Cùng lần chạy đo cách cũ (canvas ipympl, ``NBLIB_RENDERER=ipympl``): giá trị mới và giá trị đã xem (bộ
+đệm kết quả của kernel, vẫn phải vẽ Agg + gửi ảnh), và in tỉ lệ cũ/mới.
 
 Mỗi lần đổi: JavaScript trong trang ghi ``performance.now()``, gửi phím mũi tên tới núm kéo, rồi theo dõi
 từng khung hình (requestAnimationFrame) tới khi điểm ảnh của canvas đổi; cũng ghi lúc dòng trạng thái
-dưới hình đổi (nếu có) để đo độ lệch chữ/hình. In các dòng ``tên: giá trị (mục tiêu …)``.
+đổi để đo độ lệch chữ/hình. In các dòng ``tên: giá trị (target …)``.
 
-Chạy: ``.venv/bin/python bench/bench_demos_browser.py [lectures/06_khoi_tao_trong_so.ipynb ...] [--steps 5]``
+Chạy: ``.venv/bin/python bench/bench_demos_browser.py [lectures/06_khoi_tao_trong_so.ipynb ...]
+[--steps 4] [--idle 3] [--no-old]``
 """
 
 from __future__ import annotations
@@ -29,10 +39,12 @@ sys.path.insert(0, str(ROOT))
 import browser_utils as bu  # noqa: E402
 
 MEASURE_JS = """
-async ([demoIndex, sliderIndex, key]) => {
-  const demo = document.querySelectorAll('.widget-vbox:has(> .jupyter-matplotlib)')[demoIndex];
-  const canvas = demo.querySelector('.jupyter-matplotlib-canvas-div canvas');
-  const status = [...demo.children].at(-1);
+async ([demoIndex, sliderIndex, key, figSel]) => {
+  const demo = document.querySelectorAll('.nblib-demo')[demoIndex];
+  const fig = demo.querySelector(figSel);
+  const canvas = fig.tagName === 'CANVAS' ? fig : fig.querySelector('canvas');
+  const status = demo.querySelector('.nblib-status') || [...demo.children].at(-1);
+  const root = demo.querySelector('.nblib-figure');
   const handle = demo.querySelectorAll('.widget-slider')[sliderIndex].querySelector('.noUi-handle');
   const ctx = canvas.getContext('2d');
   const hash = () => {
@@ -52,18 +64,28 @@ async ([demoIndex, sliderIndex, key]) => {
   handle.dispatchEvent(new KeyboardEvent('keydown', {key, keyCode: key === 'ArrowRight' ? 39 : 37,
                                                      bubbles: true}));
   return await new Promise(resolve => {
+    const done = (figT) => {
+      obs.disconnect();
+      resolve({fig: figT, text: tText === null ? null : tText - t0,
+               origin: root ? root.dataset.origin : 'ipympl',
+               local: root ? root.dataset.local === '1' : false});
+    };
     const tick = () => {
       const now = performance.now();
-      if (hash() !== h0) {
-        obs.disconnect();
-        resolve({fig: now - t0, text: tText === null ? null : tText - t0});
-      } else if (now - t0 > 60000) {
-        obs.disconnect();
-        resolve({fig: null, text: tText === null ? null : tText - t0});
-      } else requestAnimationFrame(tick);
+      if (hash() !== h0) done(now - t0);
+      else if (now - t0 > 60000) done(null);
+      else requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   });
+}
+"""
+
+SET_PREFETCH_JS = """
+([demoIndex, on]) => {
+  const root = document.querySelectorAll('.nblib-demo')[demoIndex].querySelector('.nblib-figure');
+  root._nblib.model.set('prefetch', on);
+  root._nblib.model.save_changes();
 }
 """
 
@@ -76,40 +98,86 @@ def _median(xs):
     return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
 
 
-def _settle(page, d):
-    bu.wait_settled(page, d, timeout=120)
+def _worst(xs):
+    return max((x for x in xs if x is not None), default=float("nan"))
 
 
-def bench_lecture(context, path, steps, warm, preheat):
-    server = bu.start_present(path, preheat=preheat, diagnostics=False)
+def _open(context, server, no_prefetch):
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    if no_prefetch:
+        page.add_init_script("window.nblibNoPrefetch = true;")
+    t0 = time.monotonic()
+    page.goto(server.url + "/", wait_until="domcontentloaded", timeout=300_000)
+    page.wait_for_selector(f"{bu.DEMO_ROOT} :is({bu.FIGURE})", state="visible", timeout=300_000)
+    page.wait_for_selector(".widget-slider .noUi-handle", state="visible", timeout=300_000)
+    if page.locator(".nblib-figure").count():
+        bu.wait_figures_painted(page)
+    return page, time.monotonic() - t0
+
+
+def _slider(page, d, s):
+    handle = page.locator(bu.DEMO_ROOT).nth(d).locator(".widget-slider").nth(s)
+    handle = handle.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    now = float(handle.get_attribute("aria-valuenow"))
+    vmax = float(handle.get_attribute("aria-valuemax"))
+    vmin = float(handle.get_attribute("aria-valuemin"))
+    return now, vmin, vmax
+
+
+def _measure(page, d, s, key, skew):
+    r = page.evaluate(MEASURE_JS, [d, s, key, bu.FIGURE])
+    if r["text"] is not None and r["fig"] is not None:
+        skew.append(r["fig"] - r["text"])
+    return r
+
+
+def bench_new(context, path, steps, idle):
+    """Renderer mặc định (khung hình + bộ đệm trình duyệt + tính sẵn)."""
+    server = bu.start_present(path, diagnostics=False, extra=["--all-demos"])
     rows = []
     try:
-        time.sleep(warm)  # kernel hâm nóng (như giảng viên chạy make demo trước giờ học)
-        page = context.new_page()
-        page.set_viewport_size({"width": 1280, "height": 720})
-        t0 = time.monotonic()
-        page.goto(server.url + "/", wait_until="domcontentloaded", timeout=300_000)
-        page.wait_for_selector(f"{bu.CANVAS} canvas", state="visible", timeout=300_000)
-        page.wait_for_selector(".widget-slider .noUi-handle", state="visible", timeout=300_000)
-        first = time.monotonic() - t0
+        page, first = _open(context, server, no_prefetch=True)
         for d, s, label in bu.demo_sliders(page):
-            _settle(page, d)
-            handle = page.locator(bu.DEMO_ROOT).nth(d).locator(".widget-slider").nth(s)
-            handle = handle.locator(".noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            now = float(handle.get_attribute("aria-valuenow"))
-            vmax = float(handle.get_attribute("aria-valuemax"))
+            bu.wait_settled(page, d, timeout=180)
+            now, vmin, vmax = _slider(page, d, s)
+            # Đi về phía có nhiều chỗ hơn (để đủ k giá trị mới theo mỗi chiều).
             fwd, back = ("ArrowRight", "ArrowLeft")
-            if now >= vmax - 1e-9:
+            if now - vmin > vmax - now:
                 fwd, back = back, fwd
-            fresh, cached, skew = [], [], []
-            for key, bucket in [(fwd, fresh)] * steps + [(back, cached)] * steps:
-                r = page.evaluate(MEASURE_JS, [d, s, key])
-                bucket.append(r["fig"])
-                if r["text"] is not None and r["fig"] is not None:
-                    skew.append(r["fig"] - r["text"])
-                _settle(page, d)
-            rows.append((label, fresh, cached, skew))
+            cold, cached, pre, skew, origins = [], [], [], [], []
+            for _ in range(steps):  # (a) giá trị mới, không tính sẵn
+                r = _measure(page, d, s, fwd, skew)
+                cold.append(r["fig"])
+                origins.append(("a", r["origin"] + ("/trình duyệt" if r["local"] else "")))
+                bu.wait_settled(page, d, timeout=180)
+            for _ in range(steps):  # (c) quay lại giá trị đã hiện
+                r = _measure(page, d, s, back, skew)
+                cached.append(r["fig"])
+                origins.append(("c", r["origin"] + ("/trình duyệt" if r["local"] else "")))
+                bu.wait_settled(page, d, timeout=180)
+            page.evaluate(SET_PREFETCH_JS, [d, True])
+            hits = 0
+            for _ in range(steps):  # (b) nấc mới ngay cạnh sau khi rảnh vài giây
+                time.sleep(idle)
+                r = _measure(page, d, s, back, skew)
+                pre.append(r["fig"])
+                hits += r["origin"] == "tính sẵn" and r["local"]
+                origins.append(("b", r["origin"] + ("/trình duyệt" if r["local"] else "")))
+                bu.wait_settled(page, d, timeout=180)
+            page.evaluate(SET_PREFETCH_JS, [d, False])
+            rows.append(
+                {
+                    "label": label,
+                    "cold": cold,
+                    "cached": cached,
+                    "pre": pre,
+                    "hits": hits,
+                    "skew": skew,
+                    "origins": origins,
+                }
+            )
         page.close()
     finally:
         server.stop()
@@ -117,46 +185,104 @@ def bench_lecture(context, path, steps, warm, preheat):
     return first, rows
 
 
+def bench_old(context, path, steps):
+    """Cách cũ (canvas ipympl): giá trị mới rồi quay lại giá trị đã xem."""
+    server = bu.start_present(
+        path, diagnostics=False, extra=["--all-demos"], env_extra={"NBLIB_RENDERER": "ipympl"}
+    )
+    rows = []
+    try:
+        page, first = _open(context, server, no_prefetch=False)
+        for d, s, label in bu.demo_sliders(page):
+            bu.wait_settled(page, d, timeout=180)
+            now, vmin, vmax = _slider(page, d, s)
+            fwd, back = ("ArrowRight", "ArrowLeft")
+            if now - vmin > vmax - now:
+                fwd, back = back, fwd
+            fresh, cached, skew = [], [], []
+            for key, bucket in [(fwd, fresh)] * steps + [(back, cached)] * steps:
+                bucket.append(_measure(page, d, s, key, skew)["fig"])
+                bu.wait_settled(page, d, timeout=180)
+            rows.append({"label": label, "fresh": fresh, "cached": cached, "skew": skew})
+        page.close()
+    finally:
+        server.stop()
+        bu.cleanup_dir(server.tmpdir)
+    return first, rows
+
+
+def _ratio(a, b):
+    return f"{a / b:.1f}×" if b and b == b and a == a and b > 0 else "—"
+
+
+def report(stem, first, rows, old):
+    print(f"bai{stem}.voila_first_widget_s: {first:.1f} (target ≤ 10)", flush=True)
+    old_rows = {}
+    if old is not None:
+        print(f"bai{stem}.old_ipympl.voila_first_widget_s: {old[0]:.1f}", flush=True)
+        old_rows = {r["label"]: r for r in old[1]}
+    for r in rows:
+        slug = "_".join(r["label"].strip().lower().split()) or "thanh_truot"
+        n = f"bai{stem}.{slug}"
+        lines = [
+            f"{n}.a_cold_median_ms: {_median(r['cold']):.0f} (target ≤ 300)",
+            f"{n}.a_cold_worst_ms: {_worst(r['cold']):.0f}",
+            f"{n}.b_prefetched_median_ms: {_median(r['pre']):.0f} (target ≤ 300)",
+            f"{n}.b_prefetched_worst_ms: {_worst(r['pre']):.0f}",
+            f"{n}.b_prefetched_hits: {r['hits']}/{len(r['pre'])}",
+            f"{n}.c_browser_cache_median_ms: {_median(r['cached']):.0f} (target ≤ 100)",
+            f"{n}.c_browser_cache_worst_ms: {_worst(r['cached']):.0f}",
+            f"{n}.text_before_figure_ms: {_median(r['skew']):.0f} (target ≈ 0)",
+            f"{n}.origins: {' '.join(f'{k}:{o}' for k, o in r['origins'])}",
+        ]
+        o = old_rows.get(r["label"])
+        if o is not None:
+            of, oc = _median(o["fresh"]), _median(o["cached"])
+            lines += [
+                f"{n}.old_ipympl.new_value_median_ms: {of:.0f}",
+                f"{n}.old_ipympl.new_value_worst_ms: {_worst(o['fresh']):.0f}",
+                f"{n}.old_ipympl.cached_median_ms: {oc:.0f}",
+                f"{n}.old_ipympl.cached_worst_ms: {_worst(o['cached']):.0f}",
+                f"{n}.old_ipympl.text_before_figure_ms: {_median(o['skew']):.0f}",
+                f"{n}.ratio_old_new_value_to_a_cold: {_ratio(of, _median(r['cold']))}",
+                f"{n}.ratio_old_new_value_to_b_prefetched: {_ratio(of, _median(r['pre']))}",
+                f"{n}.ratio_old_cached_to_c_browser_cache: {_ratio(oc, _median(r['cached']))}",
+            ]
+        print("\n".join(lines), flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="*")
-    ap.add_argument("--steps", type=int, default=5, help="số giá trị mới (và số lần quay lại)")
-    ap.add_argument(
-        "--warm", type=float, default=0, help="giây chờ sau khi máy chủ lên rồi mới mở trang"
-    )
-    ap.add_argument("--preheat", action="store_true", help="kernel hâm nóng của Voilà (thử nghiệm)")
+    ap.add_argument("--steps", type=int, default=4, help="số giá trị cho mỗi trường hợp")
+    ap.add_argument("--idle", type=float, default=3.0, help="giây rảnh trước mỗi mẫu (b)")
+    ap.add_argument("--no-old", action="store_true", help="không đo cách cũ (ipympl)")
     args = ap.parse_args(argv)
-    paths = [ROOT / p for p in args.notebooks] or sorted(
-        p for p in (ROOT / "lectures").glob("[0-9]*.ipynb") if p.name[:2] <= "12"
-    )
+    paths = [ROOT / p for p in args.notebooks] or sorted((ROOT / "lectures").glob("[0-9]*.ipynb"))
     from playwright.sync_api import sync_playwright
 
-    load = os.getloadavg()[0]
-    print(f"# {os.cpu_count()} lõi CPU, tải trung bình 1 phút khi bắt đầu = {load:.1f}", flush=True)
+    print(
+        f"# {os.cpu_count()} lõi CPU, tải trung bình 1 phút khi bắt đầu = {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     with sync_playwright() as p:
         context, profile = bu.launch_browser(p)
         try:
             for path in paths:
                 stem = path.stem[:2]
+                t0 = time.monotonic()
                 try:
-                    first, rows = bench_lecture(context, path, args.steps, args.warm, args.preheat)
+                    first, rows = bench_new(context, path, args.steps, args.idle)
+                    old = None if args.no_old else bench_old(context, path, args.steps)
                 except Exception as exc:
-                    print(f"bai{stem}: LỖI {type(exc).__name__}: {exc}"[:300], flush=True)
+                    print(f"bai{stem}: LỖI {type(exc).__name__}: {exc}"[:400], flush=True)
                     continue
-                print(f"bai{stem}.voila_first_widget_s: {first:.1f} (target ≤ 10)", flush=True)
-                for label, fresh, cached, skew in rows:
-                    slug = "_".join(label.strip().lower().split()) or "thanh_truot"
-                    name = f"bai{stem}.{slug}"
-                    worst = max((x for x in fresh if x is not None), default=float("nan"))
-                    cworst = max((x for x in cached if x is not None), default=float("nan"))
-                    print(
-                        f"{name}.uncached_median_ms: {_median(fresh):.0f} (target ≤ 300)\n"
-                        f"{name}.uncached_worst_ms: {worst:.0f}\n"
-                        f"{name}.cached_median_ms: {_median(cached):.0f} (target ≤ 100)\n"
-                        f"{name}.cached_worst_ms: {cworst:.0f}\n"
-                        f"{name}.text_before_figure_ms: {_median(skew):.0f} (target ≈ 0)",
-                        flush=True,
-                    )
+                report(stem, first, rows, old)
+                print(
+                    f"# bài {stem}: {time.monotonic() - t0:.0f} s, tải 1 phút = "
+                    f"{os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
         finally:
             context.close()
             bu.cleanup_dir(profile)
