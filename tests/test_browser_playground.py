@@ -3,7 +3,8 @@
 Một notebook nhỏ chỉ có một sân chơi. Trong mỗi môi trường:
 
 - bấm «Chạy» vài giây: bộ đếm bước tăng và điểm ảnh của canvas ranh giới quyết định thay đổi;
-- tạm dừng, đổi tốc độ học α bằng bàn phím, bấm «Một bước»: khung hình mới báo bước đó dùng α mới;
+- tạm dừng, đổi tốc độ học α bằng bàn phím, bấm «Một bước»: khung hình mới báo bước đó dùng α mới,
+  và bản đồ nhiệt trình duyệt tự tính từ tham số của khung (netMaps) trùng với bản đồ của Python;
 - kéo α lên tận cùng (10) rồi chạy: widget báo «Phân kỳ…» bằng tiếng Việt và tự tạm dừng;
 - không có output lỗi, không có "Error displaying widget", không lỗi JavaScript, và trang không gửi yêu
   cầu nào tới địa chỉ ngoài máy (JavaScript của widget nằm trong gói, không CDN).
@@ -138,6 +139,10 @@ def _exercise(page, where, allowed_remote=()):
     )
     readout = root.locator(".pg-readout").inner_text()
     assert "α = " in readout and "," in readout, readout
+    # bản đồ nhiệt tính trong trình duyệt (netMaps) từ tham số của khung hình trùng với bản đồ kernel
+    # gửi (grid_images của Python): đầu ra và 16 nơ-ron ẩn trên lưới 40 × 40
+    cmp = root.evaluate("e => e.parentElement.__pg.compareMaps()")
+    assert cmp["n"] == 17 * 40 * 40 and cmp["worst"] <= 1 and cmp["differ"] <= 0.001 * cmp["n"], cmp
 
     # 3. α cực lớn → thông báo phân kỳ tiếng Việt, tự tạm dừng
     slider.focus()

@@ -246,20 +246,21 @@ def test_frames_are_small_and_describe_the_network():
     pg.step(10)
     frame, buffers = sent[-1]
     assert frame["type"] == "frame" and frame["step"] == 10 and frame["dims"] == [2, 8, 8, 1]
-    # một bộ đệm: mọi W[l], b[l] (float64); trình duyệt tự tính bản đồ nhiệt (netMaps)
+    # một bộ đệm: mọi W[l], b[l] (float64), rồi bản đồ nhiệt uint8 trên lưới thô do kernel tính:
+    # xác suất đầu ra và một bản đồ cho mỗi nơ-ron ẩn (grid_images)
     n_params = 2 * 8 + 8 + 8 * 8 + 8 + 8 + 1
-    assert len(buffers) == 1 and frame["n_params"] == n_params and frame["maps"] is False
-    assert len(buffers[0]) == 8 * n_params
-    params = np.frombuffer(buffers[0], dtype=np.float64)
+    assert len(buffers) == 1 and frame["n_params"] == n_params and frame["maps"] is True
+    assert len(buffers[0]) == 8 * n_params + 17 * frame["grid"] ** 2 < 40_000
+    params = np.frombuffer(buffers[0][: 8 * n_params], dtype=np.float64)
     np.testing.assert_array_equal(params[:16], backend.to_numpy(pg.run.model.params["W1"]).ravel())
     np.testing.assert_array_equal(params[-1:], backend.to_numpy(pg.run.model.params["b3"]).ravel())
-    # bản đồ nhiệt do kernel tính: thêm xác suất đầu ra và một bản đồ cho mỗi nơ-ron ẩn (uint8)
-    pg.maps_in_kernel = True
-    pg.step(1)
-    frame, buffers = sent[-1]
-    assert frame["maps"] is True and len(buffers[0]) == 8 * n_params + 17 * frame["grid"] ** 2
     out, hidden = grid_images(pg.run)
     assert buffers[0][8 * n_params :] == out.tobytes() + hidden.tobytes()
+    # trình duyệt tự tính bản đồ nhiệt (netMaps): khung hình chỉ còn tham số
+    pg.maps_in_kernel = False
+    pg.step(1)
+    frame, buffers = sent[-1]
+    assert frame["maps"] is False and len(buffers[0]) == 8 * n_params
     assert frame["features"] == ["x1", "x2"] and frame["activation"] == "tanh"
     assert frame["grid"] == 40 and frame["radius"] == 3.0 and frame["batchnorm"] is False
     assert len(frame["act"]) == 2 and len(frame["grad"]) == 3 and frame["grad"][0] > 0

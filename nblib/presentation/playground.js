@@ -701,6 +701,24 @@ function render({ model, el: root }) {
   });
   view.acked = 0;
   view.ackT = -1e9;
+  // Cho kiểm thử: so bản đồ nhiệt kernel gửi (grid_images của Python) với netMaps tính tại đây từ
+  // tham số của cùng khung hình: số giá trị, số giá trị lệch, độ lệch lớn nhất.
+  view.compareMaps = () => {
+    const f = view.frame;
+    if (!f || !f.maps) return null;
+    const js = netMaps(f, f.params, {});
+    let n = 0, differ = 0, worst = 0;
+    for (const [a, b] of [[js.out, f.out], [js.hidden, f.hidden]]) {
+      if (a.length !== b.length) return { n: -1, differ: -1, worst: 255 };
+      for (let k = 0; k < a.length; k++) {
+        const d = Math.abs(a[k] - b[k]);
+        n++;
+        if (d) differ++;
+        worst = Math.max(worst, d);
+      }
+    }
+    return { n, differ, worst };
+  };
 
   function syncAll() {
     for (const s of Object.values(setters)) s();

@@ -531,10 +531,11 @@ class Playground(anywidget.AnyWidget):
 
     _esm = _HERE / "playground.js"
     _css = _HERE / "playground.css"
-    # Bản đồ nhiệt (đầu ra, từng nơ-ron ẩn): mặc định trình duyệt tự tính từ tham số của khung hình
-    # (``netMaps`` trong playground.js, chỉ cho các khung thật sự được vẽ); True: kernel tính bằng
-    # numpy (``grid_images``) và gửi kèm khung hình (để so sánh trong bench/bench_playground.py).
-    maps_in_kernel = False
+    # Bản đồ nhiệt (đầu ra, từng nơ-ron ẩn): mặc định kernel tính bằng numpy (``grid_images``, ít thời
+    # gian CPU hơn) và gửi kèm khung hình, nên trình duyệt (luồng chính của JupyterLab) nhẹ hơn; False:
+    # khung hình chỉ có tham số, trình duyệt tự tính (``netMaps`` trong playground.js, chỉ cho các khung
+    # thật sự được vẽ), có ích khi kernel là nơi chậm (nhiều sân chơi cùng chạy trong một kernel).
+    maps_in_kernel = True
 
     locals().update({k: _trait(v).tag(sync=True) for k, v in DEFAULTS.items()})
     playing = T.Bool(False).tag(sync=True)
