@@ -23,14 +23,15 @@ from nblib.presentation import quiz as Q
 
 matplotlib.use("Agg")
 
-# bài 01–11 (bài 12, 13 do người khác soạn, chưa có câu tự kiểm tra)
-# Mọi bài giảng có câu tự kiểm tra (bài 12 chưa có).
-LECTURES = sorted(
-    p
-    for p in (ROOT / "lectures").glob("[01][0-9]_*.ipynb")
-    if "quiz(" in p.read_text(encoding="utf-8")
-)
+# Mọi bài giảng có mục "Tự kiểm tra" dựng bằng quiz(…) (test_every_lecture_has_a_quiz).
+LECTURES = sorted((ROOT / "lectures").glob("[01][0-9]_*.ipynb"))
 NUMS = [p.name[:2] for p in LECTURES]
+
+
+def test_every_lecture_has_a_quiz():
+    missing = [p.name for p in LECTURES if "quiz(" not in p.read_text(encoding="utf-8")]
+    assert len(LECTURES) == 13
+    assert missing == [], f"bài giảng chưa có câu tự kiểm tra: {missing}"
 
 
 def _cells(path):
