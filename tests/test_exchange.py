@@ -34,7 +34,7 @@ WRONG = {
         "forward_pass": "def forward_pass(X, params):\n    return [X]\n",
         "update_params": "def update_params(params, activations, Y, alpha):\n    return dict(params)\n",
         "y_target": "y_target = np.array([1.0, 0.0])\n",
-        "bai1_outputs": "def bai1_outputs(X, params, y, alpha, n_forward=3):\n    return [X]\n",
+        "part1_outputs": "def part1_outputs(X, params, y, alpha, n_forward=3):\n    return [X]\n",
         "collapse_linear": "def collapse_linear(params):\n    return params['W1'], params['b1']\n",
     },
     B2: {
