@@ -118,7 +118,7 @@ c.CourseDirectory.db_url = {db_url!r}
 c.Exchange.root = {exchange!r}
 
 # Lời giải được thay bằng chỗ trống tiếng Việt.
-c.ClearSolutions.code_stub = {{"python": "# VIẾT CODE CỦA BẠN Ở ĐÂY\\nraise NotImplementedError()"}}
+c.ClearSolutions.code_stub = {{"python": "# VIẾT MÃ CỦA BẠN Ở ĐÂY\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "VIẾT CÂU TRẢ LỜI CỦA BẠN Ở ĐÂY"
 
 # Thực thi: giới hạn thời gian mỗi ô; cảnh báo Python được in ra stdout (không trừ điểm).

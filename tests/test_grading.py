@@ -97,7 +97,7 @@ def test_exercises_equal_fresh_build(tmp_path):
         if rel.suffix == ".ipynb":
             text = (committed_root / rel).read_text(encoding="utf-8")
             assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
-            assert "VIẾT CODE CỦA BẠN Ở ĐÂY" in text
+            assert "VIẾT MÃ CỦA BẠN Ở ĐÂY" in text
 
 
 # ---------------------------------------------------------------------------
