@@ -11,7 +11,10 @@ hàm ``train_step``, cập nhật dữ liệu của hình, ``draw_idle``). Đo t
 - độ trễ từ lúc đổi α (bàn phím trên thanh trượt) tới khung hình đầu tiên phản ánh lần đổi đó;
 - tỉ lệ khung/giây của sân chơi so với cách ngây thơ.
 
-In các dòng ``tên: giá trị (mục tiêu …)``. Không phải kiểm thử: chỉ in số liệu.
+In các dòng ``tên: giá trị (mục tiêu …)``, rồi các dòng ``#`` cho biết thời gian một khung hình đi
+đâu: số khung trình duyệt nhận mỗi giây (khác số khung vẽ: khung bị bỏ), thời gian vẽ một khung theo
+từng phần (đo bằng ``performance.now()`` trong playground.js), và thời gian CPU phía kernel của từng
+phần một khung (huấn luyện, ``evaluate``, ``grid_images``…). Không phải kiểm thử: chỉ in số liệu.
 
 Chạy: ``.venv/bin/python bench/bench_playground.py [--seconds 8]``
 """
