@@ -701,8 +701,12 @@ class Playground(anywidget.AnyWidget):
                 self._train(self.steps_per_frame, budget=0.6 * period)
                 now = time.perf_counter()
                 # Trình duyệt báo đã nhận bao nhiêu khung ("ack", gộp lại vài lần mỗi giây): không dồn
-                # quá MAX_IN_FLIGHT khung khi trình duyệt chậm hay không vẽ (thẻ bị ẩn).
-                if self._in_flight < MAX_IN_FLIGHT or now - self._last_ack > 1.0:
+                # quá MAX_IN_FLIGHT khung khi trình duyệt chậm hay không vẽ (thẻ bị ẩn, widget chưa
+                # hiện); khi đó vẫn gửi một khung mỗi giây để trình duyệt vẽ lại được là tiếp tục.
+                if self._in_flight < MAX_IN_FLIGHT:
+                    self._send_frame()
+                elif now - self._last_ack > 1.0:
+                    self._last_ack = now  # lần gửi bắt buộc kế tiếp: sau một giây nữa
                     self._send_frame()
                 delay = deadline - time.perf_counter()
                 if delay < -period:
