@@ -126,3 +126,28 @@ def test_note_errors_flagged_mean_and_variance_gamma_beta_are_parameters():
     (fix,) = re.findall(r"> \*\*Sửa lỗi ghi chú\.\*\*.*?(?:\n\n|\Z)", md, flags=re.S)
     assert "siêu tham số" in fix and "**tham số**" in fix
     assert "**trung bình** $\\mu_B$" in fix and "**phương sai** $\\sigma_B^2$" in fix
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-5, 0.5])
+def test_backward_sums_stated_with_epsilon(eps):
+    """Mục 3: Σ dz = 0 đúng với mọi ε; Σ dz·ẑ = ε/(σ²+ε)·Σ(dẑ·ẑ)/√(σ²+ε), chỉ bằng 0 khi ε = 0."""
+    import numpy as np
+
+    from nblib import layers
+
+    rng = np.random.default_rng(0)
+    Z, dout = rng.normal(size=(3, 16)) * 0.8, rng.normal(size=(3, 16))
+    gamma, beta = rng.uniform(0.5, 2.0, size=(3, 1)), rng.normal(size=(3, 1))
+    _, cache = layers.batchnorm_forward(Z, gamma, beta, {}, train=True, eps=eps)
+    dZ, _, _ = layers.batchnorm_backward(dout, cache)
+    var = Z.var(axis=1, keepdims=True)
+    z_hat = (Z - Z.mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
+    np.testing.assert_allclose(dZ.sum(axis=1), 0.0, atol=1e-12)
+    dz_hat = gamma * dout
+    expected = eps / (var + eps) * (dz_hat * z_hat).sum(axis=1, keepdims=True) / np.sqrt(var + eps)
+    np.testing.assert_allclose((dZ * z_hat).sum(axis=1, keepdims=True), expected, atol=1e-12)
+    if eps > 0.1:
+        assert np.abs(expected).max() > 1e-3  # với ε lớn tổng thứ hai rõ ràng khác 0
+    nb = nbformat.read(ROOT / PATH, as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "bằng 0 chỉ khi $\\varepsilon = 0$" in md
