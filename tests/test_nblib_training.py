@@ -685,3 +685,35 @@ def test_has_nonfinite_sees_nan_and_inf_in_torch_tensors():
     assert widgets.has_nonfinite(np.array([np.nan])) and widgets.has_nonfinite(float("inf"))
     assert not widgets.has_nonfinite({"status": "ok", "loss": [0.5, 0.25], "name": "x"})
     assert widgets.has_nonfinite({"status": "phân kỳ"})
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_fused_step_equals_step(optimizer, library):
+    """Đường nhanh ``FusedStep`` (một vector nối mọi tham số) cho đúng từng bit kết quả của ``step``
+    (từng tham số, bộ nhớ riêng), với mọi thuật toán tối ưu, trên numpy lẫn torch."""
+    from nblib import backend, optim
+    from nblib.training import FusedStep, step
+
+    gen = np.random.default_rng(4)
+    shapes = {"W1": (5, 3), "b1": (5, 1), "W2": (2, 5), "b2": (2, 1)}
+    if library == "torch":
+        torch = pytest.importorskip("torch")
+        convert = lambda a: torch.as_tensor(a)  # noqa: E731
+    else:
+        convert = lambda a: a  # noqa: E731
+    start = {k: convert(gen.standard_normal(s)) for k, s in shapes.items()}
+    grads = [{k: convert(gen.standard_normal(s)) for k, s in shapes.items()} for _ in range(4)]
+    extra = {"momentum": {"gamma": 0.7}, "adam": {"beta1": 0.8}}.get(optimizer, {})
+    update = optim.get(optimizer)
+    plain, states = dict(start), {k: dict(extra) for k in start}
+    fast = dict(start)
+    fused = FusedStep(fast, update, extra)
+    for i, g in enumerate(grads):
+        lr = 0.1 / (i + 1)
+        step(plain, g, states, update, lr)
+        fused(fast, g, lr)
+        for k in start:
+            assert tuple(fast[k].shape) == shapes[k]
+            np.testing.assert_array_equal(backend.to_numpy(fast[k]), backend.to_numpy(plain[k]))
+    assert set(fast) == set(start)
