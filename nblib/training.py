@@ -4,7 +4,8 @@ Theo dáng ``Solver`` của CS231n. Đọc từ trên xuống:
 
 - ``minibatches``: xáo trộn các mẫu rồi chia thành mini-batch;
 - ``step``: một bước tối ưu, cập nhật từng tham số bằng ``update(w, dw, state)`` với bộ nhớ riêng
-  (``FusedStep``: cùng kết quả, nhanh hơn trên mạng nhỏ; ``train`` dùng nó);
+  (``FusedStep``: cùng kết quả, nhanh hơn trên mạng nhỏ; chỉ sân chơi trực tiếp dùng nó, để đủ
+  khung hình mỗi giây);
 - ``update_ratio``: tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước;
 - ``count_correct``: số dự đoán đúng trên một mini-batch;
 - ``is_diverging`` và ``DivergenceMonitor``: phân kỳ khi chi phí là NaN/vô cực, hoặc trung bình trượt
@@ -238,9 +239,7 @@ def train(
     y = _targets(model, X, y)
     classify = model.output != "linear"
     has_val = X_val is not None and y_val is not None
-    # một bước tối ưu = step(model.params, grads, states, update, lr) với bộ nhớ riêng của từng tham
-    # số; FusedStep làm đúng như vậy (cùng kết quả) nhưng nhanh hơn trên mạng nhỏ
-    fused_step = FusedStep(model.params, update, optim_params)
+    states = {k: dict(optim_params or {}) for k in model.params}  # bộ nhớ riêng của từng tham số
     hist, gen = _new_history(model), backend.rng(seed)  # gen: thứ tự các mini-batch
     monitor, stopper = None, EarlyStopping(early_stopping)
     for epoch in _epoch_range(epochs, progress):
@@ -262,7 +261,7 @@ def train(
                 correct = correct + count_correct(scores, yb, model.output)
                 seen += Xb.shape[1]
             before = dict(model.params) if record_ratio and i == len(batches) - 1 else None
-            fused_step(model.params, grads, lr_e)
+            step(model.params, grads, states, update, lr_e)
             if before is not None:
                 for k, ratios in hist["update_ratio"].items():
                     ratios.append(update_ratio(before[k], model.params[k]))
