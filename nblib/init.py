@@ -1,4 +1,5 @@
-"""Khởi tạo trọng số và thí nghiệm thống kê kích hoạt qua một mạng sâu (ghi chú 002).
+"""Khởi tạo trọng số và thí nghiệm thống kê kích hoạt qua một mạng sâu (ghi chú
+«Training Neural Networks, Part I»).
 
 Phương pháp ``init``: ``"zeros"``; một số thực ``scale`` (W = randn·scale, ví dụ 0.01 hay 1.0);
 ``"xavier"`` (W = randn/√n_in, Glorot 2010, như trong ghi chú); ``"he"`` (W = randn·√(2/n_in), He 2015).
@@ -56,7 +57,7 @@ def init_params(layer_dims, init="he", seed=0):
 
 
 def activation_stats(init, activation, layers=10, width=500, n=1000, seed=0):
-    """Thí nghiệm của ghi chú 002: đưa ``n`` mẫu ngẫu nhiên N(0, 1) qua ``layers`` tầng ``width`` nơ-ron.
+    """Thí nghiệm của ghi chú «Training Neural Networks, Part I»: đưa ``n`` mẫu ngẫu nhiên N(0, 1) qua ``layers`` tầng ``width`` nơ-ron.
 
     Không có hệ số điều chỉnh; mỗi tầng H = g(W·H_trước). Trả về dict gồm "mean" và "std" (danh sách
     độ dài ``layers``), "activations" (mảng numpy của từng tầng, để vẽ histogram), "input_mean",

@@ -6,6 +6,7 @@ import itertools
 import math
 
 from . import argcheck, backend
+from .numfmt import comma
 
 
 def sample(space, gen):
@@ -86,7 +87,7 @@ def format_table(rows, columns=None, limit=None):
 
     def fmt(v):
         if isinstance(v, float):
-            return f"{v:.4g}"
+            return f"{comma(v):.4g}"
         return str(v)
 
     cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]

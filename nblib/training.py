@@ -22,6 +22,7 @@ import numpy as np
 
 from . import argcheck, backend, optim
 from .model import labels_from_scores
+from .numfmt import comma
 
 
 def minibatches(X, y, batch_size, rng=0):
@@ -95,7 +96,7 @@ def _norm(a):
 
 
 def update_ratio(w_old, w_new):
-    """Tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước (ghi chú: nên cỡ 1e-3)."""
+    """Tỉ lệ cập nhật/trọng số ‖ΔW‖/‖W‖ của một bước (nên cỡ 10⁻³, theo ghi chú «Training Neural Networks, Part I»)."""
     return _norm(w_new - w_old) / max(_norm(w_old), 1e-12)
 
 
@@ -128,8 +129,8 @@ class DivergenceMonitor:
 
     def message(self, epoch, i, loss, lr):
         return (
-            f"Phân kỳ ở epoch {epoch + 1}, bước {i + 1}: chi phí = {loss:.4g} "
-            f"(ban đầu {self.initial:.4g}). Hãy giảm tốc độ học α (đang là {lr:g})."
+            f"Phân kỳ ở epoch {epoch + 1}, bước {i + 1}: chi phí = {comma(loss):.4g} "
+            f"(ban đầu {comma(self.initial):.4g}). Hãy giảm tốc độ học α (đang là {comma(lr):g})."
         )
 
 
@@ -155,7 +156,7 @@ class EarlyStopping:
         return (
             f"Dừng sớm ở epoch {epoch}: độ chính xác kiểm định không tăng trong {self.patience} "
             f"epoch; khôi phục tham số của epoch {self.best_epoch} (độ chính xác kiểm định "
-            f"{self.best_acc:.2%})."
+            f"{comma(self.best_acc):.2%})."
         )
 
 
@@ -279,5 +280,5 @@ def train(
                 hist.update(status="dừng sớm", message=stopper.message(epoch + 1))
                 return hist
     final = hist["epoch_loss"][-1]
-    hist["message"] = f"Hoàn tất {hist['epochs_run']} epoch, chi phí cuối {final:.4f}."
+    hist["message"] = f"Hoàn tất {hist['epochs_run']} epoch, chi phí cuối {comma(final):.4f}."
     return hist

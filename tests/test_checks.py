@@ -70,8 +70,9 @@ def test_value_mismatch_reports_position_and_values():
     got[1, 0] = 3.5
     msg = _message(got, exp)
     assert "sai giá trị ở 1/4 phần tử" in msg
-    assert "(1, 0)" in msg and "mong đợi 3" in msg and "nhận được 3.5" in msg
-    assert "0.5" in msg  # sai lệch lớn nhất
+    assert "(1, 0)" in msg and "mong đợi 3" in msg and "nhận được 3,5" in msg
+    assert "lớn nhất: 0,5 " in msg  # sai lệch lớn nhất, dấu phẩy thập phân
+    assert "rtol = 1·10⁻⁵" in msg and "[1; 2; 3,5; 4]" in msg
 
 
 def test_sign_hint_and_nan():

@@ -159,11 +159,9 @@ def test_tick_labels_use_decimal_comma(executed):
 
 
 def test_printed_numbers_use_decimal_comma(executed):
-    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md). Thông báo phân kỳ do chính
-    `nblib.train` soạn ("chi phí = 44.9") chưa theo quy ước — đã đề nghị sửa ở nblib/training.py; các
-    dòng khác của bài thì phải đúng."""
-    bad = [ln for ln in decimal_point_readouts(executed[0]) if "Phân kỳ ở epoch" not in ln]
-    assert bad == []
+    """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md), kể cả thông báo phân kỳ do chính
+    `nblib.train` soạn ("chi phí = 44,9")."""
+    assert decimal_point_readouts(executed[0]) == []
 
 
 def test_demo_updates_in_place(executed):

@@ -27,6 +27,7 @@ import types
 import numpy as np
 
 from .. import backend
+from ..numfmt import comma
 
 __all__ = [
     "check",
@@ -86,13 +87,13 @@ def _fmt_num(x) -> str:
         return "NaN"
     if np.isinf(xf):
         return "+∞" if xf > 0 else "−∞"
-    return f"{xf:.6g}"
+    return f"{comma(xf):.6g}"
 
 
 def _fmt_array(a: np.ndarray) -> str:
     flat = a.ravel()
-    items = ", ".join(_fmt_num(v) for v in flat[:_MAX_SHOW])
-    more = f", … ({flat.size} phần tử)" if flat.size > _MAX_SHOW else ""
+    items = "; ".join(_fmt_num(v) for v in flat[:_MAX_SHOW])  # "; ": số đã có dấu phẩy thập phân
+    more = f"; … ({flat.size} phần tử)" if flat.size > _MAX_SHOW else ""
     return f"[{items}{more}]"
 
 
@@ -248,7 +249,7 @@ def _compare_arrays(name, got, expected, rtol, atol):
             f"sai giá trị ở {n_bad}/{g.size} phần tử.",
             f"Phần tử sai đầu tiên {where}: mong đợi {_fmt_num(e[idx])}, nhận được {_fmt_num(g[idx])}.",
             f"Sai lệch tuyệt đối lớn nhất: {_fmt_num(np.max(diff))} "
-            f"(dung sai: rtol={rtol:g}, atol={atol:g}).",
+            f"(dung sai: rtol = {comma(rtol):g}, atol = {comma(atol):g}).",
         ]
         if g.size > 1:
             lines.append(f"Mong đợi:  {_fmt_array(e)}")
@@ -366,7 +367,13 @@ def check_true(name, condition, message=""):
 # ---------------------------------------------------------------------------
 
 # Module nblib mà bài làm được dùng (công cụ, dữ liệu), cùng luật với bộ chấm (grading/rules.py).
-ALLOWED_MODULES = ("nblib.assessment", "nblib.assessment.checks", "nblib.backend", "nblib.data")
+ALLOWED_MODULES = (
+    "nblib.assessment",
+    "nblib.assessment.checks",
+    "nblib.backend",
+    "nblib.data",
+    "nblib.numfmt",
+)
 _ALLOWED_MODULES = ALLOWED_MODULES
 
 
