@@ -51,6 +51,7 @@ import traitlets as T
 from matplotlib import transforms as mtransforms
 from matplotlib.figure import Figure
 
+from .. import backend
 from . import plots
 
 
@@ -324,8 +325,6 @@ def _freeze_label_positions(fig):
 def has_nonfinite(result):
     """True nếu ``result`` (số, mảng numpy hoặc tensor torch, dict lịch sử…) chứa NaN/vô cực hoặc có
     trạng thái "phân kỳ"."""
-    from .. import backend
-
     if isinstance(result, dict):
         if result.get("status") == "phân kỳ":
             return True
@@ -526,7 +525,7 @@ class Demo:
         return [_browser_value(w, values[name]) for name, w in self.controls.items()]
 
     def _compute(self, values, key):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings(), backend.ignore_float_errors():
             warnings.simplefilter("ignore")
             if self.cache is not None and key in self.cache:
                 return self.cache[key], False
@@ -536,7 +535,7 @@ class Demo:
             return result, True
 
     def _draw(self, result, values):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings(), backend.ignore_float_errors():
             warnings.simplefilter("ignore")
             return self.draw(self, result, dict(values))
 
