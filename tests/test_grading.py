@@ -207,7 +207,9 @@ def test_cli_autograde_warnings_missing_and_export(tmp_path):
     )
     assert not [o for o in cell.outputs if o.output_type == "error"]
     assert not [o for o in cell.outputs if o.get("name") == "stderr"]
-    assert "✓ sigmoid([-1, 0, 4.1]): đúng" in "".join(o.get("text", "") for o in cell.outputs)
+    assert "✓ sigmoid(z) với z = (−1; 0; 4,1): đúng" in "".join(
+        o.get("text", "") for o in cell.outputs
+    )
     # cheat gọi hàm tham chiếu: bị luật tĩnh chặn, có lý do trong ô kiểm thử
     nb2 = nbformat.read(ws / "autograded" / "sv_mot_phan" / B2 / f"{B2}.ipynb", as_version=4)
     cell = next(
