@@ -27,6 +27,21 @@ def _cell(nb, grade_id: str):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+def _judged_errors(nb):
+    """Chấm ``nb`` bằng bộ chấm thật (hộp cát, hàm tham chiếu bị ẩn); grade_id → các output lỗi."""
+    from grading.judge import Judge
+    from grading.sandbox import library
+    from grading.sandbox.limits import SandboxLimits
+
+    lib = library.build(nb.metadata["grading"]["withheld"])
+    judged, _flags = Judge(lib, [], SandboxLimits(cell_timeout=20, notebook_timeout=120)).run(nb)
+    return {
+        c.metadata["nbgrader"]["grade_id"]: [o for o in c.outputs if o.output_type == "error"]
+        for c in judged.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    }
+
+
 def _markdown(nb) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
@@ -225,9 +240,6 @@ def test_check_no_loops_message_is_vietnamese():
 @pytest.mark.slow
 def test_bt02_loop_submission_loses_only_that_part():
     from grading.config import REPO_ROOT
-    from grading.judge import Judge
-    from grading.sandbox import library
-    from grading.sandbox.limits import SandboxLimits
 
     nb = nbformat.read(REPO_ROOT / "solutions" / B2 / f"{B2}.ipynb", as_version=4)
     loop_relu = """
@@ -245,13 +257,7 @@ def relu_grad(z):
     return (z > 0).astype(float)
 """
     _cell(nb, "relu").source = loop_relu
-    lib = library.build(nb.metadata["grading"]["withheld"])
-    judged, _flags = Judge(lib, [], SandboxLimits(cell_timeout=20, notebook_timeout=120)).run(nb)
-    errors = {
-        c.metadata["nbgrader"]["grade_id"]: [o for o in c.outputs if o.output_type == "error"]
-        for c in judged.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-    }
+    errors = _judged_errors(nb)
     assert errors["test_relu"], "relu có vòng lặp mà vẫn đạt"
     assert all(not errors[g] for g in BT02_FUNCTIONS if g != "test_relu"), errors
 
@@ -412,9 +418,6 @@ def test_bt06_node_computed_numerically_loses_only_that_node():
     """Một nút "giải" bằng numeric_node_gradient của ô khoá (nblib.gradcheck bị ẩn trong hộp cát) không
     được điểm; các nút khác vẫn đạt."""
     from grading.config import REPO_ROOT
-    from grading.judge import Judge
-    from grading.sandbox import library
-    from grading.sandbox.limits import SandboxLimits
 
     nb = nbformat.read(REPO_ROOT / "solutions" / B6 / f"{B6}.ipynb", as_version=4)
     _cell(nb, "mean_backward").source = """
@@ -424,13 +427,7 @@ def mean_backward(dmu, m):
     return numeric_node_gradient(node, {"Z": Z}, "Z", dmu)
 """
     assert "nblib.gradcheck" in nb.metadata["grading"]["withheld"]
-    lib = library.build(nb.metadata["grading"]["withheld"])
-    judged, _flags = Judge(lib, [], SandboxLimits(cell_timeout=20, notebook_timeout=120)).run(nb)
-    errors = {
-        c.metadata["nbgrader"]["grade_id"]: [o for o in c.outputs if o.output_type == "error"]
-        for c in judged.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-    }
+    errors = _judged_errors(nb)
     assert errors["test_mean_backward"], "nút tính bằng gradient số mà vẫn đạt"
     passing = [
         g for g in errors if g not in ("test_mean_backward", "test_batchnorm_backward_graph")
