@@ -40,4 +40,4 @@ def fmt(x, digits=3):
 
 def percent(x, digits=1):
     """Tỉ lệ → phần trăm có dấu phẩy (0,689 → "68,9 %")."""
-    return f"{100 * x:.{digits}f}".replace(".", ",") + " %"
+    return f"{comma(x):.{digits}%}"

@@ -36,6 +36,7 @@ import traitlets as T
 from .. import backend, optim
 from ..activations import sigmoid
 from ..model import MLP, labels_from_scores
+from ..numfmt import comma
 from ..training import FusedStep, is_diverging, minibatches
 
 _HERE = pathlib.Path(__file__).parent
@@ -424,7 +425,7 @@ def _vi(x, digits=4):
     """Số thực theo kiểu Việt Nam (dấu phẩy thập phân), ví dụ 0,6931."""
     if not math.isfinite(x):
         return "NaN" if math.isnan(x) else ("+∞" if x > 0 else "−∞")
-    return format(x, f".{digits}g").replace(".", ",")
+    return f"{comma(x):.{digits}g}"
 
 
 def _rms(xp, a):
