@@ -191,13 +191,67 @@ __test_results__["dot_tick_labels"] = _dot_ticks
 """
 
 
+# Ô bổ sung: với mọi Demo của bài và mọi thanh trượt của nó, đi qua vài giá trị (nấc kế bên, hai đầu
+# khoảng, về lại giá trị đầu) và so khung hình vẽ nhanh (nblib.presentation.fastdraw: ảnh trục dán lại)
+# với một lần ``canvas.draw()`` thường, từng điểm ảnh. Ghi vào __test_results__["fastdraw"].
+FASTDRAW_CELL = """
+import math as _math
+import numpy as _np
+import ipywidgets as _W
+from nblib.presentation.widgets import Demo as _Demo
+
+def _fd_values(w):
+    if isinstance(w, _W.FloatLogSlider):
+        e, lo, hi, st, conv = _math.log(w.value, w.base), w.min, w.max, w.step, lambda x: w.base ** x
+    else:
+        e, lo, hi, st, conv = w.value, w.min, w.max, w.step, lambda x: x
+    seq = [e + st, e + 2 * st, e, lo, hi, e]
+    out = [conv(min(max(x, lo), hi)) for x in seq]
+    return [int(round(v)) for v in out] if isinstance(w, _W.IntSlider) else out
+
+_fd = []
+_fd_seen = set()
+for _fd_name, _fd_demo in list(globals().items()):
+    if not isinstance(_fd_demo, _Demo) or id(_fd_demo) in _fd_seen or _fd_demo._layers is None:
+        continue
+    _fd_seen.add(id(_fd_demo))
+    for _fd_ctl, _fd_w in _fd_demo.controls.items():
+        if not isinstance(_fd_w, (_W.FloatSlider, _W.FloatLogSlider, _W.IntSlider)):
+            continue
+        _fd_start, _fd_diff, _fd_n = _fd_w.value, 0, 0
+        _h0, _m0 = _fd_demo._layers.hits, _fd_demo._layers.misses
+        for _fd_v in _fd_values(_fd_w):
+            _fd_demo.update(**{_fd_ctl: _fd_v})
+            _fd_demo._layers.draw()
+            _fast = _np.asarray(_fd_demo.fig.canvas.buffer_rgba()).copy()
+            _fd_demo.fig.canvas.draw()
+            _plain = _np.asarray(_fd_demo.fig.canvas.buffer_rgba())
+            _fd_diff = max(_fd_diff, int(_np.abs(_fast.astype(int) - _plain.astype(int)).max()))
+            _fd_n += 1
+        _fd_demo.update(**{_fd_ctl: _fd_start})
+        _fd.append({"demo": _fd_name, "control": _fd_ctl, "frames": _fd_n, "max_diff": _fd_diff,
+                    "hits": _fd_demo._layers.hits - _h0, "misses": _fd_demo._layers.misses - _m0})
+__test_results__["fastdraw"] = _fd
+"""
+
+
+def assert_fastdraw_matches(results, min_demos=1):
+    """Khung hình vẽ nhanh của mọi demo giống hệt lần vẽ thường, và mẹo thật sự được dùng (có lần dán
+    lại ảnh trục)."""
+    rows = results["fastdraw"]
+    assert len({r["demo"] for r in rows}) >= min_demos, rows
+    assert all(r["frames"] >= 5 for r in rows), rows
+    assert [r for r in rows if r["max_diff"] != 0] == [], rows
+    assert sum(r["hits"] for r in rows) > 0, rows
+
+
 def executed_fixture(path, extra_cells=()):
     """Fixture phạm vi module: notebook ``path`` chạy một lần (cùng các ô bổ sung, rồi
-    TICK_LABELS_CELL); trả về (nb, kết quả)."""
+    TICK_LABELS_CELL và FASTDRAW_CELL); trả về (nb, kết quả)."""
 
     @pytest.fixture(scope="module")
     def executed():
-        return run_notebook(path, extra_cells=(*extra_cells, TICK_LABELS_CELL))
+        return run_notebook(path, extra_cells=(*extra_cells, TICK_LABELS_CELL, FASTDRAW_CELL))
 
     return executed
 

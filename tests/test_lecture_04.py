@@ -6,6 +6,7 @@ import pytest
 from conftest import all_output_text
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     assert_runs_cleanly,
     decimal_point_readouts,
@@ -183,3 +184,8 @@ def test_demo_huge_learning_rate_says_diverged(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=8, first_code=None)
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

@@ -4,6 +4,7 @@ import pytest
 from conftest import all_output_text
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     assert_runs_cleanly,
     decimal_point_readouts,
@@ -147,3 +148,8 @@ def test_tick_labels_use_decimal_comma(executed):
 def test_printed_numbers_use_decimal_comma(executed):
     """Số in ra cho người học dùng dấu phẩy thập phân (glossary.md)."""
     assert decimal_point_readouts(executed[0]) == []
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     assert_runs_cleanly,
     demo_check_cells,
@@ -151,3 +152,8 @@ def test_backward_sums_stated_with_epsilon(eps):
     nb = nbformat.read(ROOT / PATH, as_version=4)
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "bằng 0 chỉ khi $\\varepsilon = 0$" in md
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

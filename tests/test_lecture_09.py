@@ -6,6 +6,7 @@ import pytest
 from conftest import all_output_text, error_outputs
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     demo_check_cell,
     executed_fixture,
@@ -134,3 +135,8 @@ def test_demo_updates_in_place(executed):
 
 def test_markdown_is_nfc_and_structured():
     assert_lecture_structure(NB, min_answers=7, first_code="import nblib; nblib.print_backend()")
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

@@ -7,6 +7,7 @@ import pytest
 from conftest import ROOT, error_outputs
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     demo_check_cell,
     executed_fixture,
@@ -137,3 +138,8 @@ def test_note_error_lstm_is_not_a_generalization_of_gru_is_flagged():
     callouts = re.findall(r"> \*\*Sửa lỗi ghi chú\.\*\*(.*?)(?:\n\n|\Z)", md, flags=re.S)
     (gru,) = [c for c in callouts if "tổng quát" in c]
     assert "GRU" in gru and "không" in gru and "cổng đặt lại" in gru
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

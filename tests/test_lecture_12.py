@@ -13,6 +13,7 @@ import pytest
 import test_quiz as tq
 from conftest import ROOT, error_outputs
 from lecture_helpers import (
+    assert_fastdraw_matches,
     assert_lecture_structure,
     assert_runs_cleanly,
     demo_check_cell,
@@ -249,3 +250,8 @@ def test_quiz_answers_computed_independently(quizzes):
     )
     m, C, H, W = out.shape
     assert _answer(quizzes, "Tích chập 1×1") == f"{H} × {W} × {C}"
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

@@ -14,6 +14,7 @@ import test_quiz as tq
 from conftest import ROOT
 from lecture_helpers import (
     assert_demo_ok,
+    assert_fastdraw_matches,
     assert_lecture_structure,
     assert_runs_cleanly,
     demo_check_cell,
@@ -302,3 +303,8 @@ def test_quiz_numeric_answers_computed_independently(quizzes):
             seen.add(key)
             assert p["answer"] == pytest.approx(expected[key], rel=1e-6)
     assert seen == set(expected)
+
+
+def test_fast_redraw_matches_plain_draw(executed):
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    assert_fastdraw_matches(executed[1])

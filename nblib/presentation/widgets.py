@@ -52,7 +52,7 @@ from matplotlib import transforms as mtransforms
 from matplotlib.figure import Figure
 
 from .. import backend
-from . import plots
+from . import fastdraw, plots
 
 
 def log_slider(description, min, max, value, steps_per_decade=10, readout_format=".2e"):
@@ -381,6 +381,10 @@ class Demo:
                 nrows, ncols, figsize, renderer=_renderer(renderer), **subplot_kw
             )
         self._widget_canvas = self._kind == "ipympl"
+        # Vẽ lại nhanh (ảnh của các trục không đổi được dán lại, xem fastdraw.py); NBLIB_FASTDRAW=0 tắt.
+        self._layers = None
+        if self._kind in ("frames", "agg") and os.environ.get("NBLIB_FASTDRAW", "1") != "0":
+            self._layers = fastdraw.AxisLayers(self.fig)
         self._pending_status = None
         if self._widget_canvas:
             self.fig.canvas.mpl_connect("draw_event", self._on_draw)
@@ -443,30 +447,71 @@ class Demo:
             for axis in (ax.xaxis, ax.yaxis)
         ]
 
-    def _relayout(self):
-        """Tính lại bố cục (constrained layout) và vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện
-        tại, rồi giữ nguyên cho các lần vẽ sau."""
-        for ax in self.fig.axes:
-            if getattr(ax, "name", "") == "rectilinear" and hasattr(ax, "_autotitlepos"):
-                ax._autotitlepos = True
-                # Trả nhãn trục về cách đặt tự động của matplotlib (toạ độ khung trục × điểm ảnh).
-                ax.xaxis._autolabelpos = True
-                ax.xaxis.label.set_transform(
-                    mtransforms.blended_transform_factory(
-                        ax.transAxes, mtransforms.IdentityTransform()
-                    )
-                )
-                ax.yaxis._autolabelpos = True
-                ax.yaxis.label.set_transform(
-                    mtransforms.blended_transform_factory(
-                        mtransforms.IdentityTransform(), ax.transAxes
-                    )
-                )
+    def _relayout(self, full=True):
+        """Đặt lại vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện tại, rồi giữ nguyên cho các lần vẽ
+        sau. ``full=False`` (khi nhãn vạch chia vừa đổi): giữ khung trục như cũ, chỉ dời nhãn trục và tiêu
+        đề ra ngoài nhãn vạch chia mới; nếu như vậy chữ tràn ra ngoài hình hoặc đè lên trục khác thì mới
+        tính lại cả bố cục (constrained layout, chậm hơn nhiều)."""
+        for ax in self._rect_axes():
+            ax._autotitlepos = True
+            # Trả nhãn trục về cách đặt tự động của matplotlib (toạ độ khung trục × điểm ảnh).
+            ax.xaxis._autolabelpos = True
+            ax.xaxis.label.set_transform(
+                mtransforms.blended_transform_factory(ax.transAxes, mtransforms.IdentityTransform())
+            )
+            ax.yaxis._autolabelpos = True
+            ax.yaxis.label.set_transform(
+                mtransforms.blended_transform_factory(mtransforms.IdentityTransform(), ax.transAxes)
+            )
+        if not full:
+            renderer = self.fig.canvas.get_renderer()
+            for ax in self._rect_axes():
+                ax.xaxis._update_label_position(renderer)
+                ax.yaxis._update_label_position(renderer)
+                ax._update_title_position(renderer)
+            if self._decorations_fit(renderer):
+                _freeze_label_positions(self.fig)
+                self._ticks = self._tick_texts()
+                return
         self.fig.set_layout_engine("constrained")
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
         _freeze_label_positions(self.fig)
         self._ticks = self._tick_texts()
+
+    def _rect_axes(self):
+        return [
+            ax
+            for ax in self.fig.axes
+            if getattr(ax, "name", "") == "rectilinear" and hasattr(ax, "_autotitlepos")
+        ]
+
+    def _decorations_fit(self, renderer):
+        """True nếu mọi nhãn trục, tiêu đề và nhãn vạch chia nằm trong hình, nhãn trục không đè nhãn
+        vạch chia, và chữ của một trục không đè lên khung của trục khác."""
+        fig_box = self.fig.bbox
+        axes = self._rect_axes()
+        for ax in axes:
+            texts = [ax.title, ax._left_title, ax._right_title]
+            for axis in (ax.xaxis, ax.yaxis):
+                texts.append(axis.label)
+                texts += list(axis.get_ticklabels(which="both"))
+            for t in texts:
+                if not (t.get_visible() and t.get_text()):
+                    continue
+                box = t.get_window_extent(renderer)
+                if (
+                    box.x0 < fig_box.x0 - 0.5
+                    or box.y0 < fig_box.y0 - 0.5
+                    or box.x1 > fig_box.x1 + 0.5
+                    or box.y1 > fig_box.y1 + 0.5
+                ):
+                    return False
+                for other in axes:
+                    if other is not ax and other.bbox.bounds != ax.bbox.bounds:
+                        if box.overlaps(other.bbox):
+                            return False
+        return not self.label_overlaps()
 
     def _layout_is_stale(self):
         """True nếu nhãn vạch chia đã khác lần tính bố cục trước (cần đặt lại nhãn trục)."""
@@ -584,7 +629,7 @@ class Demo:
         self._last_result = result
         self.redraws += 1
         if self._layout_is_stale():
-            self._relayout()
+            self._relayout(full=False)
         text, color = self._message_for(message, result)
         if self._kind == "frames":
             self._set_status(text, color, diagnostics=False)
@@ -604,7 +649,10 @@ class Demo:
         from PIL import Image
 
         canvas = self.fig.canvas
-        canvas.draw()
+        if self._layers is not None:
+            self._layers.draw()
+        else:
+            canvas.draw()
         rgba = np.asarray(canvas.buffer_rgba())
         out = io.BytesIO()
         Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(
@@ -768,7 +816,7 @@ class Demo:
         try:
             message = self._draw(result, values)
             if self._layout_is_stale():
-                self._relayout()
+                self._relayout(full=False)
             self._status_now = self._message_for(message, result)
             return self._frame(values, "tính sẵn")
         finally:
