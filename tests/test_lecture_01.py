@@ -123,5 +123,5 @@ def test_printed_numbers_use_decimal_comma(executed):
 
 
 def test_fast_redraw_matches_plain_draw(executed):
-    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống một lần vẽ thường (lệch ≤ 1/255).
     assert_fastdraw_matches(executed[1])

@@ -138,5 +138,5 @@ def test_markdown_is_nfc_and_structured():
 
 
 def test_fast_redraw_matches_plain_draw(executed):
-    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống một lần vẽ thường (lệch ≤ 1/255).
     assert_fastdraw_matches(executed[1])

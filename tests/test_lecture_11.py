@@ -141,5 +141,5 @@ def test_note_error_lstm_is_not_a_generalization_of_gru_is_flagged():
 
 
 def test_fast_redraw_matches_plain_draw(executed):
-    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống hệt một lần vẽ thường.
+    # Mọi demo của bài: khung hình vẽ nhanh (ảnh trục dán lại) giống một lần vẽ thường (lệch ≤ 1/255).
     assert_fastdraw_matches(executed[1])

@@ -10,8 +10,9 @@ rồi ở các lần sau dán lớp đó vào **đúng chỗ của trục trong 
 Lớp được dùng lại chỉ khi mọi thứ trục vẽ ra đều như cũ: cỡ và dpi của hình, khung trục, khoảng nhìn, thang
 đo, vị trí và chữ của từng vạch chia, nhãn trục (chữ, vị trí, phông, màu), chữ bù (offset), kiểu vạch chia.
 Khác một thứ là vẽ lại như thường (và giữ lớp mới). Trục còn tự đặt nhãn (``_autolabelpos``, ví dụ lúc tính
-bố cục) thì luôn vẽ như thường. Kết quả giống từng điểm ảnh với ``canvas.draw()`` thường: kiểm thử
-``tests/test_fastdraw.py`` so hai cách trên mọi demo của các bài giảng.
+bố cục) thì luôn vẽ như thường. Kết quả giống ``canvas.draw()`` thường tới từng điểm ảnh, trừ chỗ lưới
+đè lên dữ liệu có màu: ở đó trộn lớp và vẽ thẳng làm tròn khác nhau, lệch tối đa 1/255 ở một kênh màu.
+Kiểm thử: ``tests/test_fastdraw.py`` và mỗi ``tests/test_lecture_NN.py`` so hai cách trên mọi demo.
 """
 
 from __future__ import annotations
