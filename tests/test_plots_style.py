@@ -103,3 +103,15 @@ def test_demo_text_sizes_follow_course_style():
     ax = d.axes[0]
     assert ax.yaxis.label.get_fontsize() >= 12
     assert ax.yaxis.get_ticklabels(which="both")[0].get_fontsize() >= 11
+
+
+def test_snap_limits_round_out_to_nice_values():
+    assert plots.snap_limits(0.0123, 0.87, log=True) == (0.01, 1.0)
+    assert plots.snap_limits(1e-3, 1e-3, log=True) == (1e-3, 1e-2)
+    assert plots.snap_limits(0, 0.123) == (0.0, 0.15)
+    assert plots.snap_limits(0, 4.3) == (0.0, 5.0)
+    assert plots.snap_limits(-0.3, 2.7) == (-1.0, 3.0)
+    # Dữ liệu đổi chút ít giữa hai lần kéo: giới hạn không đổi (trục không nhảy).
+    assert plots.snap_limits(0, 0.118) == plots.snap_limits(0, 0.131)
+    lo, hi = plots.snap_limits(0.37, 0.42)
+    assert lo <= 0.37 and hi >= 0.42

@@ -3,6 +3,7 @@ các đối tượng vẽ (artist) để có thể cập nhật tại chỗ tron
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -103,6 +104,28 @@ def flat_limits(lo, hi, min_span):
         return lo - pad, hi + pad
     mid = 0.5 * (lo + hi)
     return mid - min_span / 2, mid + min_span / 2
+
+
+def snap_limits(lo, hi, log=False):
+    """Giới hạn trục làm tròn ra ngoài tới mốc "đẹp": thang log tới luỹ thừa của 10 (1, 10, 100…),
+    thang tuyến tính tới bội của bước 1–2–5. Trục của demo chỉ nhảy khi dữ liệu vượt qua một mốc
+    thay vì đổi ở mỗi lần kéo: lớp dễ theo dõi hơn, và ảnh trục vẽ sẵn được dùng lại
+    (``nblib.presentation.fastdraw``)."""
+    lo, hi = float(lo), float(hi)
+    if log:
+        lo, hi = max(lo, 1e-300), max(hi, 1e-300)
+        a, b = math.floor(math.log10(lo) + 1e-9), math.ceil(math.log10(hi) - 1e-9)
+        if b <= a:
+            b = a + 1
+        return 10.0**a, 10.0**b
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0)
+    raw = (hi - lo) / 5
+    step = 10 ** math.floor(math.log10(raw))
+    step *= next(k for k in (1, 2, 5, 10) if k * step >= raw - 1e-12)
+    return round(math.floor(lo / step + 1e-9) * step, 12), round(
+        math.ceil(hi / step - 1e-9) * step, 12
+    )
 
 
 def scatter_classes(ax, X, y, s=22, **kwargs):

@@ -317,9 +317,29 @@ def _freeze_label_positions(fig):
             continue  # trục 3D, trục cực…: giữ cách đặt nhãn mặc định
         ax._autotitlepos = False
         for axis in (ax.xaxis, ax.yaxis):
-            label = axis.label
-            display = label.get_transform().transform(label.get_position())
-            axis.set_label_coords(*ax.transAxes.inverted().transform(display))
+            _freeze_label(axis)
+
+
+def _freeze_label(axis):
+    """Giữ nhãn của một trục ở vị trí hiện tại (toạ độ theo khung trục)."""
+    label, ax = axis.label, axis.axes
+    display = label.get_transform().transform(label.get_position())
+    axis.set_label_coords(*ax.transAxes.inverted().transform(display))
+
+
+def _auto_label(axis):
+    """Trả nhãn trục về cách đặt tự động của matplotlib (toạ độ khung trục × điểm ảnh)."""
+    ax = axis.axes
+    axis._autolabelpos = True
+    if axis is ax.xaxis:
+        transform = mtransforms.blended_transform_factory(
+            ax.transAxes, mtransforms.IdentityTransform()
+        )
+    else:
+        transform = mtransforms.blended_transform_factory(
+            mtransforms.IdentityTransform(), ax.transAxes
+        )
+    axis.label.set_transform(transform)
 
 
 def has_nonfinite(result):
@@ -447,37 +467,34 @@ class Demo:
             for axis in (ax.xaxis, ax.yaxis)
         ]
 
-    def _relayout(self, full=True):
-        """Đặt lại vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện tại, rồi giữ nguyên cho các lần vẽ
-        sau. ``full=False`` (khi nhãn vạch chia vừa đổi): giữ khung trục như cũ, chỉ dời nhãn trục và tiêu
-        đề ra ngoài nhãn vạch chia mới; nếu như vậy chữ tràn ra ngoài hình hoặc đè lên trục khác thì mới
-        tính lại cả bố cục (constrained layout, chậm hơn nhiều)."""
+    def _relayout(self):
+        """Tính lại bố cục (constrained layout) và vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện
+        tại, rồi giữ nguyên cho các lần vẽ sau."""
         for ax in self._rect_axes():
             ax._autotitlepos = True
-            # Trả nhãn trục về cách đặt tự động của matplotlib (toạ độ khung trục × điểm ảnh).
-            ax.xaxis._autolabelpos = True
-            ax.xaxis.label.set_transform(
-                mtransforms.blended_transform_factory(ax.transAxes, mtransforms.IdentityTransform())
-            )
-            ax.yaxis._autolabelpos = True
-            ax.yaxis.label.set_transform(
-                mtransforms.blended_transform_factory(mtransforms.IdentityTransform(), ax.transAxes)
-            )
-        if not full:
-            renderer = self.fig.canvas.get_renderer()
-            for ax in self._rect_axes():
-                ax.xaxis._update_label_position(renderer)
-                ax.yaxis._update_label_position(renderer)
-                ax._update_title_position(renderer)
-            if self._decorations_fit(renderer):
-                _freeze_label_positions(self.fig)
-                self._ticks = self._tick_texts()
-                return
+            _auto_label(ax.xaxis)
+            _auto_label(ax.yaxis)
         self.fig.set_layout_engine("constrained")
         self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
         _freeze_label_positions(self.fig)
         self._ticks = self._tick_texts()
+
+    def _replace_labels(self, changed):
+        """Nhãn vạch chia của các trục ``changed`` vừa đổi: giữ khung trục như cũ, chỉ dời nhãn của
+        các trục đó ra ngoài nhãn vạch chia mới. Nếu như vậy chữ tràn ra ngoài hình hoặc đè lên trục
+        khác thì mới tính lại cả bố cục (``_relayout``, chậm hơn nhiều)."""
+        if not all(getattr(axis.axes, "name", "") == "rectilinear" for axis in changed):
+            return self._relayout()
+        renderer = self.fig.canvas.get_renderer()
+        for axis in changed:
+            _auto_label(axis)
+            axis._update_label_position(renderer)
+        if not self._decorations_fit(renderer, changed):
+            return self._relayout()
+        for axis in changed:
+            _freeze_label(axis)
+        self._ticks = self._pending_ticks
 
     def _rect_axes(self):
         return [
@@ -486,17 +503,16 @@ class Demo:
             if getattr(ax, "name", "") == "rectilinear" and hasattr(ax, "_autotitlepos")
         ]
 
-    def _decorations_fit(self, renderer):
-        """True nếu mọi nhãn trục, tiêu đề và nhãn vạch chia nằm trong hình, nhãn trục không đè nhãn
-        vạch chia, và chữ của một trục không đè lên khung của trục khác."""
+    def _decorations_fit(self, renderer, changed):
+        """True nếu nhãn và nhãn vạch chia của các trục ``changed`` nằm trong hình và không đè lên
+        khung của trục khác. (Nhãn trục vừa được matplotlib đặt ra ngoài nhãn vạch chia nên không đè
+        lên chúng.)"""
         fig_box = self.fig.bbox
-        axes = self._rect_axes()
-        for ax in axes:
-            texts = [ax.title, ax._left_title, ax._right_title]
-            for axis in (ax.xaxis, ax.yaxis):
-                texts.append(axis.label)
-                for tick in axis._update_ticks():  # chỉ các vạch chia được vẽ (trong khoảng nhìn)
-                    texts += [tick.label1, tick.label2]
+        for axis in changed:
+            ax = axis.axes
+            texts = [axis.label]
+            for tick in axis._update_ticks():  # chỉ các vạch chia được vẽ (trong khoảng nhìn)
+                texts += [tick.label1, tick.label2]
             for t in texts:
                 if not (t.get_visible() and t.get_text()):
                     continue
@@ -508,22 +524,37 @@ class Demo:
                     or box.y1 > fig_box.y1 + 0.5
                 ):
                     return False
-                for other in axes:
+                for other in self.fig.axes:
                     if other is not ax and other.bbox.bounds != ax.bbox.bounds:
                         if box.overlaps(other.bbox):
                             return False
-        # (Nhãn trục vừa được matplotlib đặt ra ngoài nhãn vạch chia nên không đè lên chúng.)
         return True
 
+    def _axis_objects(self):
+        return [axis for ax in self.fig.axes for axis in (ax.xaxis, ax.yaxis)]
+
     def _layout_is_stale(self):
-        """True nếu nhãn vạch chia đã khác lần tính bố cục trước (cần đặt lại nhãn trục)."""
+        """Các trục có nhãn vạch chia đã khác lần đặt nhãn trước (cần dời nhãn trục); rỗng nếu không
+        có. get_ticklabels cập nhật vị trí và chữ của các vạch chia mà không vẽ (rẻ hơn nhiều so với một
+        lần vẽ)."""
         if not self._freeze or self._ticks is None:
-            return False
-        # Cập nhật vị trí và chữ của các vạch chia mà không vẽ (rẻ hơn nhiều so với một lần vẽ).
-        for ax in self.fig.axes:
-            for axis in (ax.xaxis, ax.yaxis):
-                axis._update_ticks()
-        return self._tick_texts() != self._ticks
+            return []
+        now = self._tick_texts()
+        self._pending_ticks = now
+        axes = self._axis_objects()
+        if len(now) != len(self._ticks):  # có trục mới: coi mọi trục là đã đổi
+            return axes
+        return [axis for axis, old, new in zip(axes, self._ticks, now) if old != new]
+
+    def _update_layout(self):
+        """Sau khi vẽ dữ liệu mới: dời nhãn của các trục có nhãn vạch chia đổi (có trục mới thì tính
+        lại cả bố cục)."""
+        changed = self._layout_is_stale()
+        if changed:
+            if len(self._pending_ticks) != len(self._ticks):
+                self._relayout()
+            else:
+                self._replace_labels(changed)
 
     def label_overlaps(self):
         """Các cặp (nhãn trục, nhãn vạch chia) có hộp bao chồng lên nhau trong lần vẽ hiện tại (điểm
@@ -630,8 +661,7 @@ class Demo:
         self.last_error = None
         self._last_result = result
         self.redraws += 1
-        if self._layout_is_stale():
-            self._relayout(full=False)
+        self._update_layout()
         text, color = self._message_for(message, result)
         if self._kind == "frames":
             self._set_status(text, color, diagnostics=False)
@@ -817,8 +847,7 @@ class Demo:
         tại, để ``demo.fig``/``demo.axes`` luôn ứng với ``demo.values``."""
         try:
             message = self._draw(result, values)
-            if self._layout_is_stale():
-                self._relayout(full=False)
+            self._update_layout()
             self._status_now = self._message_for(message, result)
             return self._frame(values, "tính sẵn")
         finally:
