@@ -1,10 +1,15 @@
 """Độ trễ thật của các demo trong chromium: từ lúc đổi thanh trượt tới khi điểm ảnh của hình đổi.
 
-Với mỗi bài ``lectures/NN_*.ipynb`` (cả 13 bài; mọi ô tạo ``Demo(``, kể cả ô chưa gắn thẻ trình chiếu):
-chạy chế độ giảng viên (``nblib.presentation.present --all-demos``, Voilà), mở trang trong chromium
-không giao diện (1280×720), đo thời gian tới widget tương tác đầu tiên (thanh trượt hiện và hình đã có
-khung hình đầu tiên), rồi với mỗi demo chọn các thanh trượt chính (tốc độ học, hệ số, keep_prob, λ;
-nếu không có thì thanh trượt đầu tiên) và đo ba trường hợp, tách riêng:
+Với mỗi bài ``lectures/NN_*.ipynb`` (cả 13 bài):
+
+- **Mở trang**: thời gian từ ``page.goto`` tới widget tương tác đầu tiên (thanh trượt hiện và hình đã có
+  khung hình đầu tiên) của đúng trang ``make demo`` (các ô có thẻ trình chiếu), hai cách: kernel hâm nóng
+  sẵn (mặc định của ``make demo``; trang mở khi máy chủ đã rảnh, như giảng viên mở trang trước giờ học)
+  và ``--no-preheat`` (mỗi lần mở trang mới chạy bản trình chiếu).
+- **Độ trễ**: chạy ``nblib.presentation.present --all-demos --no-preheat`` (mọi ô tạo ``Demo(``, kể cả ô
+  chưa gắn thẻ; không hâm nóng để việc chạy sẵn kernel kế tiếp không lẫn vào số đo), rồi với mỗi demo
+  chọn các thanh trượt chính (tốc độ học, hệ số, keep_prob, λ; nếu không có thì thanh trượt đầu tiên) và
+  đo ba trường hợp, tách riêng:
 
 - **(a) tính mới**: trang mở với ``window.nblibNoPrefetch`` (kernel không tính sẵn gì); tiến ``k`` nấc,
   mỗi nấc là một giá trị chưa từng tính (kernel tính + vẽ Agg + PNG + gửi);
@@ -133,6 +138,53 @@ def _measure(page, d, s, key, skew):
     return r
 
 
+def _tree_cpu_ticks(pid):
+    """Tổng thời gian CPU (tick) của tiến trình ``pid`` và mọi tiến trình con cháu (Linux, /proc)."""
+    parents, ticks = {}, {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+        ticks[int(stat.parent.name)] = int(fields[11]) + int(fields[12])
+    tree, grew = {pid}, True
+    while grew:
+        new = {p for p, pp in parents.items() if pp in tree} - tree
+        grew, tree = bool(new), tree | new
+    return sum(ticks.get(p, 0) for p in tree)
+
+
+def _wait_idle(server, min_s=3.0, max_s=180.0):
+    """Chờ máy chủ Voilà (và kernel hâm nóng của nó) rảnh: như giảng viên mở trang trước giờ học."""
+    t0 = time.monotonic()
+    last = _tree_cpu_ticks(server.proc.pid)
+    while time.monotonic() - t0 < max_s:
+        time.sleep(1.0)
+        now = _tree_cpu_ticks(server.proc.pid)
+        if now - last <= 3 and time.monotonic() - t0 >= min_s:
+            return time.monotonic() - t0
+        last = now
+    return time.monotonic() - t0
+
+
+def bench_first_widget(context, path):
+    """Thời gian tới widget tương tác đầu tiên của đúng trang ``make demo`` (ô có thẻ): kernel hâm nóng
+    sẵn (mặc định; mở trang khi máy chủ đã rảnh), và không hâm nóng (``--no-preheat``)."""
+    out = {}
+    for preheat in (True, False):
+        server = bu.start_present(path, preheat=preheat, diagnostics=False)
+        try:
+            if preheat:
+                out["ready_s"] = _wait_idle(server)
+            page, out[preheat] = _open(context, server, no_prefetch=False)
+            page.close()
+        finally:
+            server.stop()
+            bu.cleanup_dir(server.tmpdir)
+    return out
+
+
 def bench_new(context, path, steps, idle):
     """Renderer mặc định (khung hình + bộ đệm trình duyệt + tính sẵn)."""
     server = bu.start_present(path, diagnostics=False, extra=["--all-demos"])
@@ -233,8 +285,14 @@ def _ratio(a, b):
     return f"{a / b:.1f}×" if b and b == b and a == a and b > 0 else "—"
 
 
-def report(stem, first, rows, old):
-    print(f"bai{stem}.voila_first_widget_s: {first:.1f} (target ≤ 10)", flush=True)
+def report(stem, first, rows, old, startup):
+    print(
+        f"bai{stem}.voila_first_widget_s: {startup[True]:.1f} (target ≤ 10; make demo, kernel hâm nóng "
+        f"sẵn, trang mở khi máy chủ rảnh sau {startup['ready_s']:.0f} s)",
+        flush=True,
+    )
+    print(f"bai{stem}.voila_first_widget_no_preheat_s: {startup[False]:.1f}", flush=True)
+    print(f"bai{stem}.voila_first_widget_all_demos_no_preheat_s: {first:.1f}", flush=True)
     old_rows = {}
     if old is not None:
         print(f"bai{stem}.old_ipympl.voila_first_widget_s: {old[0]:.1f}", flush=True)
@@ -291,12 +349,13 @@ def main(argv=None):
                 stem = path.stem[:2]
                 t0 = time.monotonic()
                 try:
+                    startup = bench_first_widget(context, path)
                     first, rows = bench_new(context, path, args.steps, args.idle)
                     old = None if args.no_old else bench_old(context, path, args.steps)
                 except Exception as exc:
                     print(f"bai{stem}: LỖI {type(exc).__name__}: {exc}"[:400], flush=True)
                     continue
-                report(stem, first, rows, old)
+                report(stem, first, rows, old, startup)
                 print(
                     f"# bài {stem}: {time.monotonic() - t0:.0f} s, tải 1 phút = "
                     f"{os.getloadavg()[0]:.1f}",

@@ -558,8 +558,7 @@ def start_present(notebook, preheat=False, diagnostics=True, extra=(), env_extra
     ``env_extra``: biến môi trường thêm (ví dụ ``NBLIB_RENDERER=ipympl``)."""
     port = free_port()
     cmd = [sys.executable, "-m", "nblib.presentation.present", str(notebook), f"--port={port}"]
-    if preheat:
-        cmd.append("--preheat")
+    cmd.append("--preheat" if preheat else "--no-preheat")
     cmd += list(extra)
     env = {**_env(), **(env_extra or {})}
     if diagnostics:

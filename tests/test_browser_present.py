@@ -26,7 +26,7 @@ LECTURE = "lectures/06_khoi_tao_trong_so.ipynb"
 
 @pytest.fixture(scope="module")
 def present_server(browser):
-    server = bu.start_present(ROOT / LECTURE)
+    server = bu.start_present(ROOT / LECTURE, preheat=True)  # như make demo: kernel hâm nóng sẵn
     try:
         yield server
     finally:
