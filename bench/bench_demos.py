@@ -6,9 +6,10 @@ chính của nó (tốc độ học, hệ số khởi tạo, keep_prob, λ; nế
 danh sách chọn đầu tiên) và đo hai cách làm trong cùng một lần chạy:
 
 - **Demo (cách của khoá học)**: gán ``widget.value = v`` (đúng như khi trình duyệt gửi giá trị mới),
-  ``Demo`` tính lại hoặc lấy kết quả từ bộ đệm, cập nhật các đối tượng vẽ tại chỗ, rồi
-  ``fig.canvas.draw()`` — việc ipympl làm khi trình duyệt xin khung hình mới (vẽ Agg + mã hoá PNG phần
-  thay đổi). Kịch bản "giảng viên kéo qua lại": tiến ``k`` nấc, lùi ``k`` nấc về chỗ cũ, rồi tiến lại
+  ``Demo`` tính lại hoặc lấy kết quả từ bộ đệm, cập nhật các đối tượng vẽ tại chỗ, rồi vẽ khung hình
+  PNG gửi cho trình duyệt (``demo._render_png()``: vẽ Agg với ảnh trục dán lại, xem
+  ``nblib/presentation/fastdraw.py``, rồi mã hoá PNG). Chỉ phía kernel: độ trễ người dùng thấy được đo
+  trong trình duyệt thật bằng ``bench/bench_demos_browser.py``. Kịch bản "giảng viên kéo qua lại": tiến ``k`` nấc, lùi ``k`` nấc về chỗ cũ, rồi tiến lại
   ``k`` nấc (3k lần đổi, các lần quay lại trúng bộ đệm).
 - **Cách ngây thơ** (như ``interact``): mỗi lần đổi tạo một hình mới, chạy lại setup + compute (không
   bộ đệm nào, kể cả các ``functools.lru_cache`` của notebook) + draw, rồi xuất PNG như backend inline;
@@ -132,7 +133,7 @@ def _inplace(demo, w, v):
     n0 = len(demo.cache) if demo.cache is not None else -1
     c0, t0 = _time.process_time(), _time.perf_counter()
     w.value = v                      # như khi trình duyệt gửi giá trị mới của thanh trượt
-    demo.fig.canvas.draw()           # ipympl vẽ Agg + gửi PNG phần thay đổi
+    demo._render_png()               # khung hình gửi cho trình duyệt (vẽ Agg + mã hoá PNG)
     dt, dc = (_time.perf_counter() - t0) * 1000, (_time.process_time() - c0) * 1000
     if demo.redraws != r0 + 1:
         raise RuntimeError("demo không vẽ lại sau khi đổi giá trị")

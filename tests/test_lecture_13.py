@@ -79,7 +79,23 @@ __test_results__.update(
 
 DEMO = demo_check_cell("demo", temperature=0.3)
 
-executed = executed_fixture(NB, (COLLECT, DEMO))
+# Hình PCA của vector nhúng: số cặp nhãn từ (annotation) chồng lên nhau, đo trên hình đã vẽ.
+PCA_LABELS = """
+import matplotlib.pyplot as _plt
+_pca_overlaps = []
+for _n in _plt.get_fignums():
+    _f = _plt.figure(_n)
+    for _ax in _f.axes:
+        if "chiếu PCA" in _ax.get_title() or "Chỉ nhóm người" in _ax.get_title():
+            _f.canvas.draw()
+            _r = _f.canvas.get_renderer()
+            _boxes = [_t.get_window_extent(_r) for _t in _ax.texts]
+            _pca_overlaps.append([len(_boxes), sum(_a.overlaps(_b) for _i, _a in enumerate(_boxes)
+                                                   for _b in _boxes[_i + 1:])])
+__test_results__["pca_label_overlaps"] = _pca_overlaps
+"""
+
+executed = executed_fixture(NB, (COLLECT, DEMO, PCA_LABELS))
 
 
 def _cells():
@@ -173,6 +189,8 @@ def test_embeddings_neighbours_and_honest_analogies(executed):
     assert nam_nam > 0.95 and nam_nu < 0.8  # "gần 1", "cao hơn hẳn"
     assert r["top_is_male"]
     assert r["splits_gender"]  # PCA riêng nhóm người: thành phần 1 tách đàn ông / phụ nữ
+    # Hai hình PCA (28 từ, rồi 10 từ chỉ người): mỗi từ một nhãn, không nhãn nào đè nhãn khác.
+    assert r["pca_label_overlaps"] == [[28, 0], [10, 0]]
     assert r["correct_by_seed"][1] == 0  # "với hạt giống 1, cả ba đều chọn sai thế hệ"
     assert 5 <= sum(r["correct_by_seed"]) < 9  # "chỉ hơn một nửa"
     assert max(r["analogy_dist"]) < 0.02

@@ -115,3 +115,37 @@ def test_snap_limits_round_out_to_nice_values():
     assert plots.snap_limits(0, 0.118) == plots.snap_limits(0, 0.131)
     lo, hi = plots.snap_limits(0.37, 0.42)
     assert lo <= 0.37 and hi >= 0.42
+
+
+def _overlapping_pairs(fig, texts):
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    return sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_label_points_places_labels_without_overlap():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    rng = np.random.default_rng(0)
+    pts = rng.normal(scale=0.15, size=(2, 12)) + np.array([[0.0], [0.0]])
+    words = ["ông", "bà", "bố", "mẹ", "anh", "chị", "chú", "cô", "cậu", "mợ", "mèo", "chó"]
+    naive = Figure(figsize=(5, 4))
+    FigureCanvasAgg(naive)
+    ax = naive.subplots()
+    ax.scatter(*pts)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    plain = [
+        ax.annotate(w, p, xytext=(3, 3), textcoords="offset points") for w, p in zip(words, pts.T)
+    ]
+    assert _overlapping_pairs(naive, plain) > 0  # đối chứng: đặt cùng một phía thì nhãn chồng nhau
+
+    fig = Figure(figsize=(5, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.scatter(*pts)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    texts = plots.label_points(ax, pts, words)
+    assert [t.get_text() for t in texts] == words
+    assert _overlapping_pairs(fig, texts) == 0

@@ -151,6 +151,49 @@ def scatter_classes(ax, X, y, s=22, **kwargs):
     return out
 
 
+# Các vị trí thử cho nhãn của một điểm (điểm ảnh × 1/72 inch, căn lề tương ứng), theo thứ tự ưu tiên.
+_LABEL_SPOTS = [
+    ((4, 4), "left", "bottom"),
+    ((4, -4), "left", "top"),
+    ((-4, 4), "right", "bottom"),
+    ((-4, -4), "right", "top"),
+    ((0, 7), "center", "bottom"),
+    ((0, -7), "center", "top"),
+    ((7, 0), "left", "center"),
+    ((-7, 0), "right", "center"),
+]
+# Vòng thứ hai, xa điểm hơn (khi các điểm quá sát nhau).
+_LABEL_SPOTS += [((3 * dx, 3 * dy), ha, va) for (dx, dy), ha, va in _LABEL_SPOTS]
+
+
+def label_points(ax, points, labels, **text_kw):
+    """Ghi nhãn cho các điểm ``points`` (2, n) mà các nhãn không đè lên nhau: mỗi nhãn thử lần lượt mười
+    sáu vị trí quanh điểm của nó (tám vị trí sát điểm, rồi tám vị trí xa hơn) và lấy vị trí đầu tiên không chồng lên nhãn đã đặt (không có thì lấy vị
+    trí chồng ít nhất). Gọi sau khi đã đặt giới hạn trục. Trả về danh sách các ``Annotation``."""
+    renderer = ax.figure.canvas.get_renderer()
+    pts = np.asarray(points, dtype=float)
+    placed, out = [], []
+    for (x, y), text in zip(pts.T, labels):
+        best = None
+        for offset, ha, va in _LABEL_SPOTS:
+            ann = ax.annotate(
+                text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, **text_kw
+            )
+            box = ann.get_window_extent(renderer)
+            clash = sum(box.overlaps(other) for other in placed)
+            if best is None or clash < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (clash, ann, box)
+            else:
+                ann.remove()
+            if clash == 0:
+                break
+        placed.append(best[2])
+        out.append(best[1])
+    return out
+
+
 def grid_points(X, resolution=200, margin=0.5):
     """Lưới điểm phủ dữ liệu 2D ``X`` (2, m): trả về (xx, yy, điểm (2, resolution²))."""
     x = backend.to_numpy(X)
