@@ -149,3 +149,18 @@ def test_label_points_places_labels_without_overlap():
     texts = plots.label_points(ax, pts, words)
     assert [t.get_text() for t in texts] == words
     assert _overlapping_pairs(fig, texts) == 0
+
+
+def test_prefetched_frame_leaves_labels_right_for_current_value():
+    # Vẽ sẵn một nấc có nhãn vạch chia rộng hơn rồi trả hình về giá trị đang hiện: nhãn trục cũng về
+    # đúng chỗ của giá trị đang hiện (như một Demo chỉ vẽ giá trị đó).
+    d, ref = _log_demo(), _log_demo()
+    d.update(s=0.5)
+    ref.update(s=0.5)
+    frame = d._render_other({"s": 1e-3}, 1e-3)
+    assert frame["png"][:4] == b"\x89PNG"
+    d.fig.canvas.draw()
+    ref.fig.canvas.draw()
+    assert d.label_overlaps() == []
+    pos = d.axes[0].yaxis.label.get_position()
+    assert np.allclose(pos, ref.axes[0].yaxis.label.get_position(), atol=1e-3), pos

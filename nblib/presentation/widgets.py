@@ -854,6 +854,7 @@ class Demo:
             if self._last_result is not None:
                 try:
                     self._draw(self._last_result, self.values)
+                    self._update_layout()  # nhãn trục về đúng chỗ cho giá trị đang hiện
                 except Exception:  # pragma: no cover (đã vẽ được giá trị này trước đó)
                     pass
 
