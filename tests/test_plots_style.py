@@ -123,22 +123,8 @@ def _overlapping_pairs(fig, texts):
     return sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
-def test_label_points_places_labels_without_overlap():
+def _scatter_axes(pts):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    rng = np.random.default_rng(0)
-    pts = rng.normal(scale=0.15, size=(2, 12)) + np.array([[0.0], [0.0]])
-    words = ["ông", "bà", "bố", "mẹ", "anh", "chị", "chú", "cô", "cậu", "mợ", "mèo", "chó"]
-    naive = Figure(figsize=(5, 4))
-    FigureCanvasAgg(naive)
-    ax = naive.subplots()
-    ax.scatter(*pts)
-    ax.set_xlim(-1, 1)
-    ax.set_ylim(-1, 1)
-    plain = [
-        ax.annotate(w, p, xytext=(3, 3), textcoords="offset points") for w, p in zip(words, pts.T)
-    ]
-    assert _overlapping_pairs(naive, plain) > 0  # đối chứng: đặt cùng một phía thì nhãn chồng nhau
 
     fig = Figure(figsize=(5, 4))
     FigureCanvasAgg(fig)
@@ -146,6 +132,19 @@ def test_label_points_places_labels_without_overlap():
     ax.scatter(*pts)
     ax.set_xlim(-1, 1)
     ax.set_ylim(-1, 1)
+    return fig, ax
+
+
+def test_label_points_places_labels_without_overlap():
+    pts = np.random.default_rng(0).normal(scale=0.15, size=(2, 12))
+    words = ["ông", "bà", "bố", "mẹ", "anh", "chị", "chú", "cô", "cậu", "mợ", "mèo", "chó"]
+    naive, ax = _scatter_axes(pts)
+    plain = [
+        ax.annotate(w, p, xytext=(3, 3), textcoords="offset points") for w, p in zip(words, pts.T)
+    ]
+    assert _overlapping_pairs(naive, plain) > 0  # đối chứng: đặt cùng một phía thì nhãn chồng nhau
+
+    fig, ax = _scatter_axes(pts)
     texts = plots.label_points(ax, pts, words)
     assert [t.get_text() for t in texts] == words
     assert _overlapping_pairs(fig, texts) == 0
