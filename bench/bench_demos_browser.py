@@ -131,6 +131,14 @@ def _slider(page, d, s):
     return now, vmin, vmax
 
 
+def _directions(page, d, s):
+    """(phím tiến, phím lùi): tiến về phía thanh trượt còn nhiều chỗ hơn (đủ k giá trị mới)."""
+    now, vmin, vmax = _slider(page, d, s)
+    if now - vmin > vmax - now:
+        return "ArrowLeft", "ArrowRight"
+    return "ArrowRight", "ArrowLeft"
+
+
 def _measure(page, d, s, key, skew):
     r = page.evaluate(MEASURE_JS, [d, s, key, bu.FIGURE])
     if r["text"] is not None and r["fig"] is not None:
@@ -193,11 +201,7 @@ def bench_new(context, path, steps, idle):
         page, first = _open(context, server, no_prefetch=True)
         for d, s, label in bu.demo_sliders(page):
             bu.wait_settled(page, d, timeout=180)
-            now, vmin, vmax = _slider(page, d, s)
-            # Đi về phía có nhiều chỗ hơn (để đủ k giá trị mới theo mỗi chiều).
-            fwd, back = ("ArrowRight", "ArrowLeft")
-            if now - vmin > vmax - now:
-                fwd, back = back, fwd
+            fwd, back = _directions(page, d, s)
             cold, cached, pre, skew, origins = [], [], [], [], []
             moves = 0
             while len(cold) < steps and moves < steps + 3:  # (a) giá trị mới, không tính sẵn
@@ -265,10 +269,7 @@ def bench_old(context, path, steps):
         page, first = _open(context, server, no_prefetch=False)
         for d, s, label in bu.demo_sliders(page):
             bu.wait_settled(page, d, timeout=180)
-            now, vmin, vmax = _slider(page, d, s)
-            fwd, back = ("ArrowRight", "ArrowLeft")
-            if now - vmin > vmax - now:
-                fwd, back = back, fwd
+            fwd, back = _directions(page, d, s)
             fresh, cached, skew = [], [], []
             for key, bucket in [(fwd, fresh)] * steps + [(back, cached)] * steps:
                 bucket.append(_measure(page, d, s, key, skew)["fig"])

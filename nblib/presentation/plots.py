@@ -167,9 +167,10 @@ _LABEL_SPOTS += [((3 * dx, 3 * dy), ha, va) for (dx, dy), ha, va in _LABEL_SPOTS
 
 
 def label_points(ax, points, labels, **text_kw):
-    """Ghi nhãn cho các điểm ``points`` (2, n) mà các nhãn không đè lên nhau: mỗi nhãn thử lần lượt mười
-    sáu vị trí quanh điểm của nó (tám vị trí sát điểm, rồi tám vị trí xa hơn) và lấy vị trí đầu tiên không chồng lên nhãn đã đặt (không có thì lấy vị
-    trí chồng ít nhất). Gọi sau khi đã đặt giới hạn trục. Trả về danh sách các ``Annotation``."""
+    """Ghi nhãn cho các điểm ``points`` (2, n) mà các nhãn không đè lên nhau: mỗi nhãn thử lần lượt
+    mười sáu vị trí quanh điểm của nó (tám vị trí sát điểm, rồi tám vị trí xa hơn) và lấy vị trí đầu
+    tiên không chồng lên nhãn đã đặt (không có thì lấy vị trí chồng ít nhất). Gọi khi giới hạn trục và
+    bố cục hình đã cố định. Trả về danh sách các ``Annotation``."""
     renderer = ax.figure.canvas.get_renderer()
     pts = np.asarray(points, dtype=float)
     placed, out = [], []

@@ -342,6 +342,12 @@ def _auto_label(axis):
     axis.label.set_transform(transform)
 
 
+def _tick_text(axis):
+    """Chữ của mọi nhãn vạch chia của một trục (get_ticklabels cập nhật vị trí và chữ của các vạch chia
+    mà không vẽ: rẻ hơn nhiều so với một lần vẽ)."""
+    return tuple(t.get_text() for t in axis.get_ticklabels(which="both"))
+
+
 def has_nonfinite(result):
     """True nếu ``result`` (số, mảng numpy hoặc tensor torch, dict lịch sử…) chứa NaN/vô cực hoặc có
     trạng thái "phân kỳ"."""
@@ -461,11 +467,7 @@ class Demo:
 
     # ----- bố cục -----
     def _tick_texts(self):
-        return [
-            tuple(t.get_text() for t in axis.get_ticklabels(which="both"))
-            for ax in self.fig.axes
-            for axis in (ax.xaxis, ax.yaxis)
-        ]
+        return [_tick_text(axis) for axis in self._axis_objects()]
 
     def _relayout(self):
         """Tính lại bố cục (constrained layout) và vị trí tiêu đề/nhãn trục theo nhãn vạch chia hiện
@@ -492,9 +494,10 @@ class Demo:
             axis._update_label_position(renderer)
         if not self._decorations_fit(renderer, changed):
             return self._relayout()
-        for axis in changed:
-            _freeze_label(axis)
-        self._ticks = self._pending_ticks
+        for i, axis in enumerate(self._axis_objects()):
+            if axis in changed:
+                _freeze_label(axis)
+                self._ticks[i] = _tick_text(axis)
 
     def _rect_axes(self):
         return [
@@ -535,26 +538,24 @@ class Demo:
 
     def _layout_is_stale(self):
         """Các trục có nhãn vạch chia đã khác lần đặt nhãn trước (cần dời nhãn trục); rỗng nếu không
-        có. get_ticklabels cập nhật vị trí và chữ của các vạch chia mà không vẽ (rẻ hơn nhiều so với một
-        lần vẽ)."""
+        có, mọi trục nếu hình có thêm trục."""
         if not self._freeze or self._ticks is None:
             return []
-        now = self._tick_texts()
-        self._pending_ticks = now
         axes = self._axis_objects()
-        if len(now) != len(self._ticks):  # có trục mới: coi mọi trục là đã đổi
+        if len(axes) != len(self._ticks):
             return axes
-        return [axis for axis, old, new in zip(axes, self._ticks, now) if old != new]
+        return [axis for axis, old in zip(axes, self._ticks) if _tick_text(axis) != old]
 
     def _update_layout(self):
         """Sau khi vẽ dữ liệu mới: dời nhãn của các trục có nhãn vạch chia đổi (có trục mới thì tính
         lại cả bố cục)."""
         changed = self._layout_is_stale()
-        if changed:
-            if len(self._pending_ticks) != len(self._ticks):
-                self._relayout()
-            else:
-                self._replace_labels(changed)
+        if not changed:
+            return
+        if len(self._axis_objects()) != len(self._ticks):
+            self._relayout()
+        else:
+            self._replace_labels(changed)
 
     def label_overlaps(self):
         """Các cặp (nhãn trục, nhãn vạch chia) có hộp bao chồng lên nhau trong lần vẽ hiện tại (điểm
